@@ -1,0 +1,75 @@
+"""The one table of AMUSE task facts.
+
+Task YAMLs, prompts, metrics, tools and docs read these values; nothing else restates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODES = ("zeroshot", "guided", "agentic")
+CUE_KINDS = ("TR", "VS", "FC", "LS")
+TOOL_NAMES = ("transcribe", "diarize", "track_faces", "lip_sync", "face_crop")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    id: str
+    name: str
+    answer_format: str  # "choice" | "intervals" | "text" | "choice+rationale"
+    default_cues: tuple[str, ...]
+    expected_tools: frozenset[str]
+    question: str  # what the question asks, one line, for docs
+
+    @property
+    def is_choice(self) -> bool:
+        return self.answer_format.startswith("choice")
+
+
+TASKS: dict[str, TaskSpec] = {
+    t.id: t
+    for t in (
+        TaskSpec(
+            "avds", "Audio-Visual Dialogue Summarization", "text",
+            ("TR", "VS", "FC"), frozenset({"transcribe", "diarize"}),
+            "summarize the dialogue, attributing content to speakers",
+        ),
+        TaskSpec(
+            "avsa", "Audio-Visual Speaker Association", "choice",
+            ("TR", "VS", "FC", "LS"), frozenset({"transcribe", "track_faces", "lip_sync"}),
+            "which visible person said a quoted utterance",
+        ),
+        TaskSpec(
+            "nsp", "Next Speaker Prediction", "choice",
+            ("TR", "VS", "FC"), frozenset({"diarize", "track_faces"}),
+            "the clip stops at the end of a turn; who speaks next",
+        ),
+        TaskSpec(
+            "srid", "Speaker Re-Identification", "choice",
+            ("VS", "FC", "LS"), frozenset({"diarize", "track_faces"}),
+            "which person in a later segment is the same speaker",
+        ),
+        TaskSpec(
+            "stg", "Speaker Temporal Grounding", "intervals",
+            ("TR", "VS", "LS"), frozenset({"diarize", "transcribe"}),
+            "when does a given person say a given thing",
+        ),
+        TaskSpec(
+            "csnl", "Cross-Scene Narrative Linking", "choice+rationale",
+            ("TR", "FC"), frozenset({"transcribe"}),
+            "a causal or temporal link between scenes of the same story",
+        ),
+    )
+}
+
+TASK_IDS = tuple(TASKS)
+
+
+def task_name(task: str, mode: str) -> str:
+    """lm-eval task name, e.g. ``amuse_avsa_guided``."""
+    if task not in TASKS or mode not in MODES:
+        raise KeyError(f"unknown AMUSE task/mode: {task!r}/{mode!r}")
+    return f"amuse_{task}_{mode}"
+
+
+ALL_TASK_NAMES = tuple(task_name(t, m) for t in TASK_IDS for m in MODES)
