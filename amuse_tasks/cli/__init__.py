@@ -1,0 +1,1 @@
+"""Console scripts of the amuse_tasks package (nothing imports these modules)."""

@@ -1,0 +1,143 @@
+"""Guided-mode perception cues (TR / VS / FC / LS): built from a record, and rendered as text.
+
+Time base (decided once, here): every time in a cue dict and in prompt text is in seconds from
+the start of the sample window, i.e. ``record["start"]`` is 0.  Ground truth in a record
+(``segments``, ``faces``) is in file seconds; ``oracle_cues`` shifts and clips it to the window.
+
+Labels are anonymous on purpose (VOICE_1.., FACE_A..): numbered by first appearance in the
+window, so a model must still link voices to faces to people.
+"""
+
+from __future__ import annotations
+
+from amuse_tasks.schema import LETTERS
+from amuse_tasks.tasks import CUE_KINDS, TASKS
+
+CUE_TITLES = {
+    "TR": "Transcript (speech recognition; anonymous voice labels)",
+    "VS": "Voice segments (who spoke when; same voice labels as the transcript)",
+    "FC": "Face tracks (stable ids; box = x, y, width, height in pixels)",
+    "LS": "Lip sync (score 0-1 that the face is the one speaking in that span)",
+}
+
+
+def _window(record: dict, start: float, end: float) -> tuple[float, float] | None:
+    """[start, end] in file seconds -> window seconds, clipped; None when outside the window."""
+    s, e = max(start, record["start"]), min(end, record["end"])
+    if e <= s:
+        return None
+    return round(s - record["start"], 3), round(e - record["start"], 3)
+
+
+def _face_label(i: int) -> str:
+    return "FACE_" + (LETTERS[i] if i < len(LETTERS) else f"{i + 1}")
+
+
+def _box_pieces(record: dict, track: dict) -> list[dict]:
+    """A track's boxes in window seconds, merging consecutive boxes that barely move.
+
+    Ground truth may hold one box per frame; a cue lists one entry per steady position.
+    """
+    pieces: list[dict] = []
+    for b in sorted(track.get("boxes", []), key=lambda b: b["start"]):
+        span = _window(record, b["start"], b["end"])
+        if span is None:
+            continue
+        box = [float(v) for v in b["box"]]
+        last = pieces[-1] if pieces else None
+        if (last is not None and span[0] - last["end"] <= 0.1
+                and abs(box[0] - last["box"][0]) <= 0.25 * max(box[2], 1.0)
+                and abs(box[1] - last["box"][1]) <= 0.25 * max(box[3], 1.0)):
+            last["end"] = span[1]
+            continue
+        pieces.append({"start": span[0], "end": span[1], "box": box})
+    for p in pieces:
+        p["box"] = [round(v) for v in p["box"]]
+    return pieces
+
+
+def oracle_cues(record: dict) -> dict:
+    """All four cue kinds from the record's ground truth (the "oracle cues" ablation / upper bound).
+
+    TR/VS: one entry per ground-truth segment.  FC: face tracks from ``faces``.  LS: for each
+    segment and each face visible during it, score 1.0 when the face belongs to the speaker,
+    else 0.0.
+    """
+    segments = sorted(record.get("segments", []), key=lambda s: (s["start"], s["end"]))
+    voices: dict[str, str] = {}
+    tr, vs = [], []
+    windowed = []
+    for seg in segments:
+        span = _window(record, seg["start"], seg["end"])
+        if span is None:
+            continue
+        voice = voices.setdefault(seg["speaker"], f"VOICE_{len(voices) + 1}")
+        tr.append({"voice": voice, "start": span[0], "end": span[1], "text": seg.get("text", "")})
+        vs.append({"voice": voice, "start": span[0], "end": span[1]})
+        windowed.append((seg["speaker"], span))
+
+    tracks = []
+    for tr_gt in record.get("faces", []) or []:
+        pieces = _box_pieces(record, tr_gt)
+        if pieces:
+            tracks.append((tr_gt, pieces))
+    # First appearance, then left to right: a stable order that says nothing about identity.
+    tracks.sort(key=lambda t: (t[1][0]["start"], t[1][0]["box"][0]))
+    person_of_track = {p["face_track"]: p["label"] for p in record.get("people", []) if p.get("face_track")}
+    fc, ls = [], []
+    face_of: list[tuple[str, str | None, list[dict]]] = []
+    for i, (tr_gt, pieces) in enumerate(tracks):
+        face = _face_label(i)
+        person = tr_gt.get("person") or person_of_track.get(tr_gt["track"])
+        face_of.append((face, person, pieces))
+        fc.extend({"face": face, **p} for p in pieces)
+    for speaker, (s, e) in windowed:
+        for face, person, pieces in face_of:
+            if any(p["start"] < e and p["end"] > s for p in pieces):
+                ls.append({"face": face, "start": s, "end": e, "score": 1.0 if person == speaker else 0.0})
+    return {"source": "oracle", "TR": tr, "VS": vs, "FC": fc, "LS": ls}
+
+
+def _t(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def _render_kind(kind: str, items: list[dict]) -> list[str]:
+    if not items:
+        return ["(none)"]
+    if kind == "TR":
+        return [f"[{_t(i['start'])}-{_t(i['end'])}] {i['voice']}: {i.get('text', '')}" for i in items]
+    if kind == "VS":
+        by_voice: dict[str, list[str]] = {}
+        for i in items:
+            by_voice.setdefault(i["voice"], []).append(f"{_t(i['start'])}-{_t(i['end'])}")
+        return [f"{v}: {', '.join(spans)}" for v, spans in by_voice.items()]
+    if kind == "FC":
+        by_face: dict[str, list[str]] = {}
+        for i in items:
+            box = i.get("box")
+            where = f" at [{', '.join(str(round(v)) for v in box)}]" if box else ""
+            by_face.setdefault(i["face"], []).append(f"{_t(i['start'])}-{_t(i['end'])}{where}")
+        return [f"{f}: visible {'; '.join(spans)}" for f, spans in by_face.items()]
+    by_face = {}
+    for i in items:
+        by_face.setdefault(i["face"], []).append(f"{_t(i['start'])}-{_t(i['end'])}: {i['score']:.2f}")
+    return [f"{f}: {', '.join(spans)}" for f, spans in by_face.items()]
+
+
+def render_cues(cues: dict, kinds: tuple[str, ...] | list[str]) -> str:
+    """Text block of the given cue kinds, in the canonical order TR, VS, FC, LS."""
+    unknown = set(kinds) - set(CUE_KINDS)
+    if unknown:
+        raise ValueError(f"unknown cue kind(s) {sorted(unknown)} (one of {', '.join(CUE_KINDS)})")
+    blocks = []
+    for kind in CUE_KINDS:
+        if kind in kinds:
+            lines = _render_kind(kind, cues.get(kind, []) or [])
+            blocks.append(f"{kind} - {CUE_TITLES[kind]}:\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def render_task_cues(cues: dict, task: str) -> str:
+    """The task's default cue subset (from the task table) rendered as text."""
+    return render_cues(cues, TASKS[task].default_cues)

@@ -1,0 +1,66 @@
+"""The embedded default AMUSE-Synth set: built on first use, reused afterwards.
+
+Location: ``$AMUSE_DATA`` if set, else ``~/.cache/amuse/synth-v<schema>-seed0``.  The build goes
+to a temporary sibling directory that is renamed into place once complete (with a marker file
+written last), under a file lock, so concurrent first uses build it once and nobody ever sees a
+half-written set.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+
+from amuse_tasks.schema import SCHEMA_VERSION
+from amuse_tasks.synth.build import GENERATOR_VERSION, build_dataset
+
+DEFAULT_CONFIG = {"seed": 0, "per_task": 10, "min_speakers": 2, "max_speakers": 5, "overlap": 0.28}
+MARKER = ".amuse-synth-complete"
+
+
+def default_location() -> Path:
+    env = os.environ.get("AMUSE_DATA")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "amuse" / f"synth-v{SCHEMA_VERSION}-seed{DEFAULT_CONFIG['seed']}"
+
+
+def _signature() -> dict:
+    return {"schema_version": SCHEMA_VERSION, "generator_version": GENERATOR_VERSION, **DEFAULT_CONFIG}
+
+
+def is_complete(root: Path) -> bool:
+    """True when ``root`` holds a finished build of the current default configuration."""
+    try:
+        return json.loads((root / MARKER).read_text(encoding="utf-8")) == _signature()
+    except (OSError, ValueError):
+        return False
+
+
+def default_root(progress: bool = True) -> Path:
+    """Path of the default dataset, building it first if needed (about a minute on one core)."""
+    root = default_location()
+    if is_complete(root):
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f".{root.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_complete(root):  # another process built it while we waited
+            return root
+        if root.exists():
+            if (root / MARKER).exists() or not any(root.iterdir()):
+                shutil.rmtree(root)  # an older build of ours, or an empty directory
+            else:
+                raise RuntimeError(
+                    f"{root}: exists and is not an AMUSE-Synth default build; "
+                    "point AMUSE_DATA at an empty or new directory"
+                )
+        tmp = root.parent / f".{root.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        build_dataset(tmp, progress=progress, **DEFAULT_CONFIG)
+        (tmp / MARKER).write_text(json.dumps(_signature()), encoding="utf-8")
+        os.rename(tmp, root)
+    return root

@@ -1,0 +1,69 @@
+"""``custom_dataset`` of every AMUSE task: the records of one task from a dataset root.
+
+Root: ``--metadata '{"amuse_root": DIR}'``, else ``$AMUSE_DATA``, else the embedded default
+AMUSE-Synth set (built on first use).  Each doc is the record plus ``amuse_root`` (the absolute
+root), so media references and tool-using models can resolve the record's relative paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from amuse_tasks.schema import load_records
+from amuse_tasks.tasks import TASKS
+
+log = logging.getLogger(__name__)
+
+ROOT_KEY = "amuse_root"
+
+
+class RecordDocs(list):
+    """Docs as plain record dicts, with the one Dataset attribute lm-eval reads (``features``).
+
+    A ``datasets.Dataset`` would coerce the nested, optional fields of JSON records into one
+    Arrow schema (inserting nulls, changing number types); these docs stay the records as written.
+    """
+
+    @property
+    def features(self) -> dict[str, None]:
+        keys: dict[str, None] = {}
+        for doc in self:
+            keys.update(dict.fromkeys(doc))
+        return keys
+
+
+def data_root(amuse_root: str | os.PathLike | None = None) -> Path:
+    """The dataset root: the argument, else $AMUSE_DATA, else the embedded default set."""
+    if amuse_root:
+        return Path(amuse_root).expanduser().resolve()
+    if os.environ.get("AMUSE_DATA"):
+        return Path(os.environ["AMUSE_DATA"]).expanduser().resolve()
+    from amuse_tasks.default_set import default_root
+
+    return default_root()
+
+
+@lru_cache(maxsize=4)
+def _records_by_task(root: str) -> dict[str, list[dict]]:
+    report = load_records(root, strict=False)
+    if report.errors:
+        log.warning("%s: skipped %d bad record(s); first: %s", root, len(report.errors), report.errors[0])
+    by_task: dict[str, list[dict]] = {t: [] for t in TASKS}
+    for rec in report.records:
+        by_task[rec["task"]].append({**rec, ROOT_KEY: root})
+    return by_task
+
+
+def custom_dataset(task: str, amuse_root: str | None = None, **_: object) -> dict[str, RecordDocs]:
+    """lm-eval's ``custom_dataset`` hook.  ``task`` comes from the YAML's ``dataset_kwargs``;
+    ``amuse_root`` from ``--metadata``; every other kwarg (model args, version) is ignored."""
+    if task not in TASKS:
+        raise ValueError(f"unknown AMUSE task {task!r} in dataset_kwargs (one of {', '.join(TASKS)})")
+    root = data_root(amuse_root)
+    docs = RecordDocs(_records_by_task(str(root))[task])
+    if not docs:
+        raise ValueError(f"{root}/records.jsonl: no valid records for task {task!r}")
+    return {"test": docs}

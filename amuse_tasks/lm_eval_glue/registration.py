@@ -1,0 +1,83 @@
+"""Make lm-eval 0.4.13 see AMUSE: our task folder on every TaskManager, our models in its registry.
+
+lm-eval 0.4.13 reads no plugin entry points, so the task folder is added by wrapping
+``TaskManager.__init__`` (the class itself, so every module that already imported the name sees
+it) and the models are registered by importing their modules after ``lm_eval.models``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MODEL_MODULES = ("amuse_tasks.models.agent", "amuse_tasks.models.omni")  # register amuse-agent / amuse-omni
+
+
+def task_dir() -> Path:
+    """The installed ``task_yamls`` folder (found without importing it)."""
+    spec = importlib.util.find_spec("task_yamls")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the AMUSE task folder `task_yamls` is not installed (pip install amuse-av)")
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
+
+
+def _with_task_dir(include_path):
+    ours = task_dir()
+    paths = [] if include_path is None else list(include_path) if isinstance(include_path, (list, tuple)) else [include_path]
+    if not any(Path(p).expanduser().resolve() == ours for p in paths):
+        paths.append(str(ours))
+    return paths
+
+
+def patch_task_manager(manager_cls=None) -> bool:
+    """Wrap ``TaskManager.__init__`` so its include_path always holds our folder (idempotent).
+
+    A user's own ``include_path`` stays first; ours is appended.  Returns True when patched now.
+    """
+    if manager_cls is None:
+        from lm_eval.tasks.manager import TaskManager as manager_cls
+    init = manager_cls.__init__
+    if getattr(init, "_amuse_patched", False):
+        return False
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        if len(args) >= 2:  # (verbosity, include_path, ...) passed positionally
+            args = (args[0], _with_task_dir(args[1]), *args[2:])
+        else:
+            kwargs["include_path"] = _with_task_dir(kwargs.get("include_path"))
+        init(self, *args, **kwargs)
+
+    __init__._amuse_patched = True
+    manager_cls.__init__ = __init__
+    return True
+
+
+def register_models() -> list[str]:
+    """Import the AMUSE model modules (their ``@register_model`` runs); returns those registered.
+
+    ``lm_eval.models`` is imported first: registering into an empty registry would stop the
+    built-in models (``hf``, ``dummy``) from resolving.  A module that does not exist yet is skipped.
+    """
+    import lm_eval.models  # noqa: F401
+
+    done = []
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name is not None and name.startswith(e.name):
+                log.debug("%s not available: %s", name, e)
+                continue
+            log.warning("could not register AMUSE models from %s: %s", name, e)
+            continue
+        except Exception as e:  # a broken optional model must not break evaluation of others
+            log.warning("could not register AMUSE models from %s: %s", name, e)
+            continue
+        done.append(name)
+    return done

@@ -1,0 +1,59 @@
+"""lm-eval metric hooks: ``process_results`` per sample and the corpus-level aggregations.
+
+Each task returns only its own metrics (the templates declare them): choice tasks
+``acc_strict``/``acc_lenient``/``parse_fail``/``parse_fail_strict``; ``stg`` ``tiou`` (x100),
+``r@0.3/0.5/0.7``, ``off_by_one``, ``parse_fail``; ``avds`` the captioning metrics of the
+available backend plus ``speaker_f1``.  Agentic tasks score only the ``<answer>`` and add the
+tool-use metrics.
+"""
+
+from __future__ import annotations
+
+from amuse_tasks.lm_eval_glue.docs import reference_intervals
+from amuse_tasks.metrics.captioning import COCO_METRICS, PYTHON_METRICS, caption_backend, corpus_scores
+from amuse_tasks.metrics.choice import extract_lenient, extract_strict
+from amuse_tasks.metrics.speaker_f1 import speaker_f1
+from amuse_tasks.metrics.temporal import parse_intervals, score_intervals
+from amuse_tasks.metrics.tool_use import extract_answer, tool_metrics
+from amuse_tasks.tasks import TASKS
+
+
+def score_answer(doc: dict, answer: str | None) -> dict:
+    """The task metrics of one answer text (None = the model gave no answer)."""
+    fmt = TASKS[doc["task"]].answer_format
+    if fmt.startswith("choice"):
+        n, gold = len(doc["options"]), doc["answer"]
+        strict, lenient = extract_strict(answer, n), extract_lenient(answer, n, doc["options"])
+        return {"acc_strict": float(strict == gold), "acc_lenient": float(lenient == gold),
+                "parse_fail": float(lenient is None), "parse_fail_strict": float(strict is None)}
+    if fmt == "intervals":
+        pred = parse_intervals(answer)
+        return {**score_intervals(pred, reference_intervals(doc)), "parse_fail": float(not pred)}
+    pair = (answer or "", doc["answer"])
+    names = COCO_METRICS if caption_backend() == "coco" else PYTHON_METRICS
+    labels = [p["label"] for p in doc.get("people", [])]
+    return {**dict.fromkeys(names, pair), "speaker_f1": speaker_f1(answer, doc["answer"], labels)}
+
+
+def process_results(doc: dict, results: list[str]) -> dict:
+    return score_answer(doc, results[0])
+
+
+def process_results_agentic(doc: dict, results: list[str]) -> dict:
+    """Only the ``<answer>`` is scored; the transcript gives the tool-use metrics."""
+    transcript = results[0]
+    return {**score_answer(doc, extract_answer(transcript)),
+            **tool_metrics(transcript, TASKS[doc["task"]].expected_tools)}
+
+
+def _corpus(items: list[tuple[str, str]], name: str, backend: str) -> float:
+    return corpus_scores(tuple((str(p), str(r)) for p, r in items), backend)[name]
+
+
+def bleu4(items): return _corpus(items, "bleu4", "coco")
+def meteor(items): return _corpus(items, "meteor", "coco")
+def rougeL(items): return _corpus(items, "rougeL", "coco")
+def cider(items): return _corpus(items, "cider", "coco")
+def bleu4_sacrebleu(items): return _corpus(items, "bleu4_sacrebleu", "python")
+def rougeL_rouge_score(items): return _corpus(items, "rougeL_rouge_score", "python")
+def ciderD_python(items): return _corpus(items, "ciderD_python", "python")

@@ -1,0 +1,123 @@
+"""Task x mode -> prompt text: the one place evaluation (lm-eval) and training (RAFT) both use.
+
+Every prompt names the clip id (lm-eval's cache key is the request text), the people by the
+labels answers must use, the question, the options, and the answer format of the task table.
+Times are seconds from the start of the sample window (see ``amuse_tasks.cues``).
+
+- ``zeroshot``: the model gets the media itself (video frames + audio) beside this text.
+- ``guided``: perception cues rendered as text plus step-by-step instructions; text only.
+- ``agentic``: the model gets the media through tools; the tagged protocol is in
+  ``agent_system_prompt`` (tool names and schemas, nothing about which to use).
+"""
+
+from __future__ import annotations
+
+import json
+
+from amuse_tasks.cues import oracle_cues, render_task_cues
+from amuse_tasks.schema import LETTERS
+from amuse_tasks.tasks import MODES, TASKS
+
+ANSWER_FORMATS = {
+    "choice": "Reply with the letter of exactly one option, in the form 'Answer: X'.",
+    "choice+rationale": ("Reply with the letter of exactly one option, then one sentence of rationale, "
+                         "in the form 'Answer: X. <rationale>'."),
+    "intervals": ("Reply with the time span(s) in seconds from the clip start as start-end, several spans "
+                  "separated by commas, in the form 'Answer: 12.3-15.0'."),
+    "text": ("Reply with a summary of the dialogue in 2-4 sentences that names who said what, using the "
+             "people labels above."),
+}
+
+GUIDED_STEPS = {
+    "avds": ("Read the transcript in time order.",
+             "Link each voice to a person: a voice that speaks while a face is visible and speaking belongs "
+             "to that face; use the people descriptions and face positions.",
+             "Summarize the main points of the dialogue, saying which person said each one."),
+    "avsa": ("Find the quoted utterance in the transcript and note its voice and time span.",
+             "Look at the lip-sync scores of each face during that span; the highest score marks the speaker.",
+             "Match that face to a person by position and description, then pick the option naming that person."),
+    "nsp": ("Find the last turn before the clip ends and who spoke it.",
+            "Use the turn order so far, and who the faces are oriented toward, to judge who takes the next turn.",
+            "Pick the option naming the person most likely to speak next."),
+    "srid": ("Find the voice segments and faces of the earlier segment the question refers to.",
+             "Find the same voice in the later segment, and the face that is speaking (lip sync) while it is heard.",
+             "Pick the option naming the person with that face in the later segment."),
+    "stg": ("Find the voice that belongs to the person asked about (lip sync links voices to faces).",
+            "Find that voice's utterances that match the question in the transcript.",
+            "Report their start and end times."),
+    "csnl": ("Split the transcript into the scenes the question refers to.",
+             "Find what happens in each scene and how the events depend on each other (cause, order).",
+             "Pick the option that states the link correctly and justify it in one sentence."),
+}
+
+
+def _header(record: dict) -> list[str]:
+    dur = record["end"] - record["start"]
+    lines = [f"Clip {record['clip_id']} ({dur:.1f} s; times are seconds from the start of this clip)."]
+    people = record.get("people") or []
+    if people:
+        lines.append("People:")
+        lines += [f"- {p['label']}" + (f": {p['description']}" if p.get("description") else "") for p in people]
+    return lines
+
+
+def _question(record: dict) -> list[str]:
+    lines = [f"Question: {record['question']}"]
+    options = record.get("options") or []
+    if options:
+        lines.append("Options:")
+        lines += [f"{LETTERS[i]}. {o}" for i, o in enumerate(options)]
+    return lines
+
+
+def answer_instruction(task: str, mode: str) -> str:
+    """The answer-format line of a task; agentic answers go inside <answer>...</answer>."""
+    text = ANSWER_FORMATS[TASKS[task].answer_format]
+    if mode == "agentic":
+        text += " Put it inside <answer>...</answer>."
+    return text
+
+
+def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
+    """Prompt text of one record in one mode.
+
+    cues: guided mode only; the cue dict to render (its task's default kinds).  None means the
+    oracle cues of the record's ground truth (``amuse_tasks.cues.oracle_cues``).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+    task = record.get("task")
+    if task not in TASKS:
+        raise ValueError(f"record {record.get('id')!r}: unknown task {task!r} (one of {', '.join(TASKS)})")
+    lines = _header(record)
+    if mode == "zeroshot":
+        lines.append("Watch the video and listen to the audio of the clip, then answer.")
+    elif mode == "guided":
+        cues = oracle_cues(record) if cues is None else cues
+        lines += ["", f"Perception cues (source: {cues.get('source', 'unknown')}):", render_task_cues(cues, task), ""]
+        lines.append("Work step by step:")
+        lines += [f"{i}. {s}" for i, s in enumerate(GUIDED_STEPS[task], 1)]
+    else:
+        lines.append("You cannot see or hear the clip directly: use the tools to perceive it, then answer.")
+    lines += ["", *_question(record), "", answer_instruction(task, mode)]
+    return "\n".join(lines)
+
+
+AGENT_PROTOCOL = """You answer questions about a multi-speaker video clip by calling perception tools.
+Answer in tagged sections, in this order:
+<plan>what you need to find out</plan>
+then zero or more tool calls, one per block, each as JSON:
+<tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>
+after each call you receive <tool_response>...</tool_response>;
+then <reflect>what the results show</reflect>
+and finally <answer>your answer</answer>.
+Times are seconds from the start of the clip. Only the <answer> is scored."""
+
+
+def agent_system_prompt(tools: list[dict] | None = None) -> str:
+    """System prompt of agentic mode: the tagged protocol and the JSON schemas of the tools offered."""
+    from amuse_tasks.tools.schemas import TOOL_SCHEMAS  # the tools package is heavy; only agents need it
+
+    tools = TOOL_SCHEMAS if tools is None else tools
+    schemas = "\n".join(json.dumps(t["function"], separators=(",", ":")) for t in tools)
+    return f"{AGENT_PROTOCOL}\n\nAvailable tools:\n{schemas}"

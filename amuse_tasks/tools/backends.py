@@ -1,0 +1,88 @@
+"""Backends by name, and the presets ``offline`` and ``oracle``.
+
+A backend spec is a preset, optionally followed by overrides: ``offline``,
+``oracle``, ``offline;transcribe=openai-whisper:tiny.en;diarize=pyannote:/models/pipeline.yaml``
+(``,`` works as separator too outside lm-eval model args). Keys are tool names or backend kinds;
+values are ``name[:option]`` (a model name/path, or a number for threshold/fps backends).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from amuse_tasks.tools.base import BackendUnavailable
+
+KINDS = ("asr", "diarize", "faces", "lipsync", "vad")
+KIND_OF_TOOL = {"transcribe": "asr", "diarize": "diarize", "track_faces": "faces", "face_crop": "faces",
+                "lip_sync": "lipsync", "vad": "vad"}
+
+REGISTRY: dict[tuple[str, str], str] = {
+    ("asr", "faster-whisper"): "asr_faster_whisper:FasterWhisperASR",
+    ("asr", "openai-whisper"): "asr_openai_whisper:OpenAIWhisperASR",
+    ("asr", "oracle"): "oracle:OracleASR",
+    ("diarize", "baseline"): "diarize_baseline:BaselineDiarizer",
+    ("diarize", "pyannote"): "diarize_pyannote:PyannoteDiarizer",
+    ("diarize", "oracle"): "oracle:OracleDiarizer",
+    ("faces", "haar"): "faces_haar:HaarFaces",
+    ("faces", "insightface"): "faces_insightface:InsightFaces",
+    ("faces", "oracle"): "oracle:OracleFaces",
+    ("lipsync", "correlation"): "lipsync_correlation:CorrelationLipSync",
+    ("lipsync", "oracle"): "oracle:OracleLipSync",
+    ("vad", "silero"): "vad_silero:SileroVAD",
+    ("vad", "oracle"): "oracle:OracleVAD",
+}
+
+PRESETS: dict[str, dict[str, str]] = {
+    "offline": {"asr": "faster-whisper", "diarize": "baseline", "faces": "haar", "lipsync": "correlation", "vad": "silero"},
+    "oracle": {k: "oracle" for k in KINDS},
+}
+
+
+def parse_backends(spec: str | dict | None) -> dict[str, str]:
+    """``{kind: "name[:option]"}`` for every kind, from a preset + overrides string or a dict."""
+    if spec is None:
+        spec = "offline"
+    if isinstance(spec, dict):
+        items = [f"{k}={v}" for k, v in spec.items()]
+    else:
+        items = [p.strip() for p in spec.replace(";", ",").split(",") if p.strip()]
+    chosen = dict(PRESETS["offline"])
+    for i, item in enumerate(items):
+        if "=" not in item:
+            if item not in PRESETS:
+                raise ValueError(f"tool backends {spec!r}: unknown preset {item!r} (one of {', '.join(PRESETS)})")
+            if i != 0:
+                raise ValueError(f"tool backends {spec!r}: a preset ({item!r}) must come first")
+            chosen = dict(PRESETS[item])
+            continue
+        key, value = (s.strip() for s in item.split("=", 1))
+        kind = KIND_OF_TOOL.get(key, key)
+        if kind not in KINDS:
+            raise ValueError(f"tool backends {spec!r}: unknown tool {key!r} (one of {', '.join([*KIND_OF_TOOL, *KINDS])})")
+        name = value.split(":", 1)[0]
+        if (kind, name) not in REGISTRY:
+            names = sorted(n for k, n in REGISTRY if k == kind)
+            raise ValueError(f"tool backends {spec!r}: no {kind} backend {name!r} (one of {', '.join(names)})")
+        chosen[kind] = value
+    return chosen
+
+
+def backends_tag(chosen: dict[str, str]) -> str:
+    """A short file-safe name: the preset's name when unchanged, else the backends joined by '+'."""
+    for name, preset in PRESETS.items():
+        if chosen == preset:
+            return name
+    parts = []
+    for kind in KINDS:
+        name, _, option = chosen[kind].partition(":")
+        parts.append(name + (f"-{option.rstrip('/').rsplit('/', 1)[-1]}" if option else ""))
+    return "+".join("".join(c if c.isalnum() or c in "-._" else "_" for c in p) for p in parts)
+
+
+def build_backend(kind: str, value: str):
+    name, _, option = value.partition(":")
+    target = REGISTRY.get((kind, name))
+    if target is None:
+        raise BackendUnavailable(f"no {kind} backend named {name!r}")
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(f"amuse_tasks.tools.{module}"), cls)(option or None)

@@ -1,0 +1,97 @@
+"""Backend ``oracle`` for every tool: answers from the record's ground truth.
+
+An upper bound for the perception pipeline and the fixture of the tool tests: with oracle tools a
+correct policy must solve AMUSE-Synth. Raw ids are the record's people labels; the toolbox turns
+them into anonymous VOICE_n / FACE_X labels like any other backend's.
+"""
+
+from __future__ import annotations
+
+from amuse_tasks.tools.base import BackendUnavailable
+from amuse_tasks.tools.clip import Clip
+
+
+def _record(clip: Clip) -> dict:
+    if clip.record is None:
+        raise BackendUnavailable("backend 'oracle' needs the record (ground truth); build the toolbox with Toolbox.for_record")
+    return clip.record
+
+
+def _window_segments(clip: Clip) -> list[dict]:
+    out = []
+    for s in _record(clip)["segments"]:
+        a, b = max(s["start"], clip.start), min(s["end"], clip.end)
+        if b > a:
+            out.append({"speaker": s["speaker"], "start": a - clip.start, "end": b - clip.start, "text": s.get("text", "")})
+    return sorted(out, key=lambda s: (s["start"], s["end"]))
+
+
+class OracleASR:
+    kind, name, media, settings = "asr", "oracle", "record", {}
+
+    def __init__(self, option: str | None = None):
+        pass
+
+    def run(self, clip: Clip, ctx=None) -> list[dict]:
+        return [{"start": s["start"], "end": s["end"], "text": s["text"], "speaker": s["speaker"], "words": []}
+                for s in _window_segments(clip)]
+
+
+class OracleDiarizer(OracleASR):
+    kind = "diarize"
+
+    def run(self, clip: Clip, ctx=None) -> list[dict]:
+        return [{"speaker": s["speaker"], "start": s["start"], "end": s["end"]} for s in _window_segments(clip)]
+
+
+class OracleVAD(OracleASR):
+    kind = "vad"
+
+    def run(self, clip: Clip, ctx=None) -> list[dict]:
+        merged: list[dict] = []
+        for s in _window_segments(clip):
+            if merged and s["start"] <= merged[-1]["end"]:
+                merged[-1]["end"] = max(merged[-1]["end"], s["end"])
+            else:
+                merged.append({"start": s["start"], "end": s["end"]})
+        return merged
+
+
+class OracleFaces(OracleASR):
+    kind = "faces"
+
+    def run(self, clip: Clip, ctx=None) -> list[dict]:
+        """Ground-truth face tracks, one per contiguous run of boxes inside the window; id = the person."""
+        rec = _record(clip)
+        person_of = {p.get("face_track"): p["label"] for p in rec["people"] if p.get("face_track")}
+        tracks = []
+        for ft in rec.get("faces", []):
+            pid = ft.get("person") or person_of.get(ft["track"], ft["track"])
+            cur = None
+            for b in sorted(ft["boxes"], key=lambda b: b["start"]):
+                a, e = max(b["start"], clip.start) - clip.start, min(b["end"], clip.end) - clip.start
+                if e <= a:
+                    continue
+                if cur is not None and a - cur["end"] <= 0.05:
+                    cur["end"] = e
+                    cur["boxes"].append([a, *b["box"]])
+                else:
+                    cur = {"id": pid, "start": a, "end": e, "boxes": [[a, *b["box"]]]}
+                    tracks.append(cur)
+        for tr in tracks:  # AMUSE-Synth's drawn next-speaker outline, when the record states it
+            tr["framed"] = [[max(h["start"] - clip.start, tr["start"]), min(h["end"] - clip.start, tr["end"])]
+                            for h in (rec.get("meta") or {}).get("highlights", [])
+                            if h.get("person") == tr["id"] and h["start"] - clip.start < tr["end"] and h["end"] - clip.start > tr["start"]]
+        return sorted(tracks, key=lambda t: (t["start"], t["boxes"][0][1]))
+
+
+class OracleLipSync(OracleASR):
+    kind = "lipsync"
+
+    @staticmethod
+    def score_person(clip: Clip, person: str, start: float, end: float) -> dict:
+        """Fraction of [start, end] during which ``person`` speaks (1 = speaks throughout)."""
+        span = max(end - start, 1e-6)
+        talk = sum(max(0.0, min(end, s["end"]) - max(start, s["start"]))
+                   for s in _window_segments(clip) if s["speaker"] == person)
+        return {"score": round(min(1.0, talk / span), 3)}

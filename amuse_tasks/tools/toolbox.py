@@ -1,0 +1,281 @@
+"""The one interface of the perception tools: ``Toolbox(clip, backends, cache)``.
+
+Each tool is computed once over the whole sample window (cached on disk), then answered for the
+asked span, so labels stay stable across calls: VOICE_n numbered by first speech, FACE_X by first
+appearance (then left to right). ``call(name, arguments)`` is what an agent uses: it validates
+the call and returns an error message instead of raising.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from amuse_tasks.schema import LETTERS
+from amuse_tasks.tools.backends import backends_tag, build_backend, parse_backends
+from amuse_tasks.tools.base import BackendUnavailable, ToolError
+from amuse_tasks.tools.cache import ToolCache, cache_key, default_cache_dir, file_hash
+from amuse_tasks.tools.clip import Clip
+from amuse_tasks.tools.schemas import TOOL_SCHEMAS
+
+log = logging.getLogger(__name__)
+
+_VAD_SCHEMA = {"type": "object", "properties": {"start": {"type": "number"}, "end": {"type": "number"}},
+               "required": ["start", "end"]}
+PARAMETERS = {s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS} | {"vad": _VAD_SCHEMA}
+TIME_SLACK = 0.05  # seconds past the window end still accepted (rounding in the model's numbers)
+
+
+def face_label(i: int) -> str:
+    return "FACE_" + (LETTERS[i] if i < len(LETTERS) else str(i + 1))
+
+
+def _overlaps(item: dict, start: float, end: float) -> bool:
+    return item["start"] < end and item["end"] > start
+
+
+def _r(x: float) -> float:
+    return round(float(x), 2)
+
+
+class Toolbox:
+    def __init__(self, clip: Clip, backends: str | dict | None = "offline", cache: ToolCache | str | Path | None = None):
+        self.clip = clip
+        self.chosen = parse_backends(backends)
+        self.tag = backends_tag(self.chosen)
+        self.cache = cache if isinstance(cache, ToolCache) else ToolCache(cache if cache is not None else default_cache_dir())
+        self._backends: dict[str, object] = {}
+        self._memo: dict[str, object] = {}
+
+    @classmethod
+    def for_record(cls, record: dict, root: str | Path, **kwargs) -> "Toolbox":
+        return cls(Clip.from_record(record, root), **kwargs)
+
+    # -- backends and whole-window results (cached) -------------------------------------------
+    def backend(self, kind: str):
+        if kind not in self._backends:
+            self._backends[kind] = build_backend(kind, self.chosen[kind])
+        return self._backends[kind]
+
+    def _cached(self, tool: str, backend, compute, arguments: dict | None = None):
+        memo = f"{tool}:{sorted((arguments or {}).items())}"
+        if memo in self._memo:
+            return self._memo[memo]
+        if backend.media == "record":
+            value = compute()
+        else:
+            media_path = self.clip.audio if backend.media == "audio" else self.clip.video
+            key = cache_key(tool, backend.name, backend.settings, file_hash(media_path),
+                            {**self.clip.window(), **(arguments or {})})
+            value = self.cache.get_or_compute(key, compute)
+        self._memo[memo] = value
+        return value
+
+    def speech(self) -> list[dict]:
+        b = self.backend("vad")
+        return self._cached("vad", b, lambda: b.run(self.clip, self))
+
+    def speaker_turns(self) -> list[dict]:
+        b = self.backend("diarize")
+        return self._cached("diarize", b, lambda: b.run(self.clip, self))
+
+    def asr(self) -> list[dict]:
+        b = self.backend("asr")
+        return self._cached("transcribe", b, lambda: b.run(self.clip, self))
+
+    def face_tracks(self) -> list[dict]:
+        b = self.backend("faces")
+        return self._cached("track_faces", b, lambda: b.run(self.clip, self))
+
+    def _motion(self) -> dict:
+        b, faces = self.backend("lipsync"), self.backend("faces")
+        return self._cached("lip_motion", b, lambda: b.motion(self.clip, self.face_tracks()),
+                            {"faces": faces.name, "faces_settings": faces.settings})
+
+    # -- anonymous labels ---------------------------------------------------------------------
+    def voice_labels(self) -> dict[str, str]:
+        if "voices" not in self._memo:
+            order: dict[str, str] = {}
+            for seg in sorted(self.speaker_turns(), key=lambda s: s["start"]):
+                order.setdefault(seg["speaker"], f"VOICE_{len(order) + 1}")
+            self._memo["voices"] = order
+        return self._memo["voices"]
+
+    def face_labels(self) -> dict[str, str]:
+        if "faces" not in self._memo:
+            order: dict[str, str] = {}
+            for tr in sorted(self.face_tracks(), key=lambda t: (t["start"], t["boxes"][0][1])):
+                order.setdefault(tr["id"], face_label(len(order)))
+            self._memo["faces"] = order
+        return self._memo["faces"]
+
+    def _face_raw(self, face_id) -> str:
+        labels = self.face_labels()
+        for raw, label in labels.items():
+            if label == face_id:
+                return raw
+        known = ", ".join(labels.values()) or "none: no face was found in this clip"
+        raise ToolError(f"unknown face_id {face_id!r}; face ids of this clip: {known}")
+
+    # -- argument checks ----------------------------------------------------------------------
+    def _span(self, start, end) -> tuple[float, float]:
+        for name, v in (("start", start), ("end", end)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ToolError(f"argument {name!r} must be a number of seconds, got {v!r}")
+        dur = self.clip.duration
+        if start < 0 or end > dur + TIME_SLACK or end <= start:
+            raise ToolError(f"time outside the clip: start={start}, end={end}; the clip runs from 0 to {dur:.2f} s "
+                            "and end must be after start")
+        return float(start), float(min(end, dur))
+
+    # -- the tools ----------------------------------------------------------------------------
+    def vad(self, start, end) -> dict:
+        s, e = self._span(start, end)
+        return {"speech": [{"start": _r(max(x["start"], s)), "end": _r(min(x["end"], e))}
+                           for x in self.speech() if _overlaps(x, s, e)]}
+
+    def diarize(self, start, end) -> dict:
+        s, e = self._span(start, end)
+        voices = self.voice_labels()
+        return {"segments": [{"voice": voices[x["speaker"]], "start": _r(max(x["start"], s)), "end": _r(min(x["end"], e))}
+                             for x in sorted(self.speaker_turns(), key=lambda x: x["start"]) if _overlaps(x, s, e)]}
+
+    def _voice_at(self, start: float, end: float) -> str:
+        best, best_overlap = "VOICE_?", 0.0
+        voices = self.voice_labels()
+        for x in self.speaker_turns():
+            ov = min(end, x["end"]) - max(start, x["start"])
+            if ov > best_overlap:
+                best, best_overlap = voices[x["speaker"]], ov
+        if best_overlap == 0.0 and self.speaker_turns():  # nearest turn within half a second
+            mid = (start + end) / 2
+            near = min(self.speaker_turns(), key=lambda x: min(abs(mid - x["start"]), abs(mid - x["end"])))
+            if min(abs(mid - near["start"]), abs(mid - near["end"])) <= 0.5:
+                best = voices[near["speaker"]]
+        return best
+
+    def utterances(self) -> list[dict]:
+        """ASR segments split where the voice changes (word timestamps) and given voice labels."""
+        if "utterances" in self._memo:
+            return self._memo["utterances"]
+        same_ids = self.chosen["asr"] == "oracle" and self.chosen["diarize"] == "oracle"
+        out: list[dict] = []
+        for seg in self.asr():
+            if same_ids and "speaker" in seg:
+                out.append({"voice": self.voice_labels().get(seg["speaker"], "VOICE_?"),
+                            "start": seg["start"], "end": seg["end"], "text": seg["text"]})
+                continue
+            words = seg.get("words") or [{"start": seg["start"], "end": seg["end"], "word": seg["text"]}]
+            for w in words:
+                voice = self._voice_at(w["start"], w["end"])
+                if out and out[-1]["voice"] == voice and out[-1].get("_seg") is seg and w["start"] - out[-1]["end"] < 1.0:
+                    out[-1]["end"], out[-1]["text"] = w["end"], out[-1]["text"] + w["word"]
+                else:
+                    out.append({"voice": voice, "start": w["start"], "end": w["end"], "text": w["word"], "_seg": seg})
+        for u in out:
+            u.pop("_seg", None)
+            u["text"] = u["text"].strip()
+            u["start"], u["end"] = _r(u["start"]), _r(u["end"])
+        out = [u for u in out if u["text"]]
+        self._memo["utterances"] = out
+        return out
+
+    def transcribe(self, start, end) -> dict:
+        s, e = self._span(start, end)
+        return {"utterances": [u for u in self.utterances() if _overlaps(u, s, e)]}
+
+    def track_faces(self, start, end) -> dict:
+        s, e = self._span(start, end)
+        labels = self.face_labels()
+        faces = []
+        for tr in sorted(self.face_tracks(), key=lambda t: (t["start"], t["boxes"][0][1])):
+            if not (tr["start"] <= e and tr["end"] >= s):
+                continue
+            a, b = max(tr["start"], s), min(tr["end"], e)
+            box = min(tr["boxes"], key=lambda x: abs(x[0] - (a + b) / 2))[1:]
+            item = {"face": labels[tr["id"]], "start": _r(a), "end": _r(b), "box": [round(v) for v in box]}
+            framed = [[_r(max(x, s)), _r(min(y, e))] for x, y in tr.get("framed", []) if x < e and y > s]
+            if framed:
+                item["framed"] = framed
+            faces.append(item)
+        return {"faces": faces}
+
+    def lip_sync(self, face_id, start, end) -> dict:
+        s, e = self._span(start, end)
+        raw = self._face_raw(face_id)
+        if self.chosen["lipsync"] == "oracle":
+            return {"face": face_id, "start": _r(s), "end": _r(e), **self.backend("lipsync").score_person(self.clip, raw, s, e)}
+        motion = self._motion()
+        series = [m for tr, m in zip(self.face_tracks(), motion["tracks"]) if tr["id"] == raw]
+        return {"face": face_id, "start": _r(s), "end": _r(e), **self.backend("lipsync").score(series, motion["rms"], s, e)}
+
+    def face_crop(self, face_id, t) -> dict:
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= self.clip.duration:
+            raise ToolError(f"argument 't' must be a time within the clip (0 to {self.clip.duration:.2f} s), got {t!r}")
+        raw = self._face_raw(face_id)
+        visible = [tr for tr in self.face_tracks() if tr["id"] == raw and tr["start"] - 0.5 <= t <= tr["end"] + 0.5]
+        if not visible:
+            raise ToolError(f"{face_id} is not visible at t={t}")
+        tt, *box = min((b for tr in visible for b in tr["boxes"]), key=lambda b: abs(b[0] - t))
+        _, frames = self.clip.frames(fps=25.0, start=max(0.0, t), end=min(self.clip.duration, t + 0.04))
+        if len(frames) == 0:
+            raise ToolError(f"no video frame at t={t}")
+        x, y, w, h = (int(v) for v in box)
+        crop = frames[0][max(0, y): y + h, max(0, x): x + w]
+        out_dir = (self.cache.root or Path(tempfile.gettempdir()) / "amuse_tools") / "crops"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"{self.clip.clip_id}_{self.clip.start:.2f}_{face_id}_{t:.2f}.png"
+        import PIL.Image
+        PIL.Image.fromarray(np.ascontiguousarray(crop)).save(path)
+        return {"face": face_id, "t": _r(t), "box": [x, y, w, h], "image": str(path)}
+
+    # -- the agent's entry point ------------------------------------------------------------
+    def call(self, name, arguments) -> dict:
+        """Run one tool call; never raises. ``{name, arguments, ok, result, error, seconds, summary}``."""
+        t0 = time.perf_counter()
+        out = {"name": name, "arguments": arguments, "ok": False, "result": None, "error": None}
+        try:
+            if not isinstance(name, str) or name not in PARAMETERS:
+                raise ToolError(f"unknown tool {name!r}; the tools are: {', '.join(PARAMETERS)}")
+            if not isinstance(arguments, dict):
+                raise ToolError(f"arguments must be a JSON object, got {type(arguments).__name__}")
+            params = PARAMETERS[name]
+            missing = [p for p in params["required"] if p not in arguments]
+            extra = [p for p in arguments if p not in params["properties"]]
+            if missing or extra:
+                raise ToolError(f"{name} takes {', '.join(params['properties'])}"
+                                + (f"; missing: {', '.join(missing)}" if missing else "")
+                                + (f"; unknown: {', '.join(map(str, extra))}" if extra else ""))
+            out["result"] = getattr(self, name)(**arguments)
+            out["ok"] = True
+        except (ToolError, BackendUnavailable) as e:
+            out["error"] = str(e)
+        except Exception as e:  # a media or backend failure is this call's error, not the run's
+            log.warning("tool %s failed on clip %s: %s", name, self.clip.clip_id, e, exc_info=True)
+            out["error"] = f"{name} failed: {type(e).__name__}: {e}"
+        out["seconds"] = round(time.perf_counter() - t0, 3)
+        out["summary"] = summarize(out)
+        return out
+
+
+def summarize(call: dict) -> str:
+    """One line per call for traces and logs."""
+    if not call["ok"]:
+        return f"error: {call['error']}"[:200]
+    r = call["result"]
+    if "utterances" in r:
+        return f"{len(r['utterances'])} utterances, {len({u['voice'] for u in r['utterances']})} voices"
+    if "segments" in r:
+        return f"{len(r['segments'])} segments, {len({u['voice'] for u in r['segments']})} voices"
+    if "faces" in r:
+        return f"{len(r['faces'])} face appearances, {len({f['face'] for f in r['faces']})} faces"
+    if "speech" in r:
+        return f"{len(r['speech'])} speech regions"
+    if "score" in r:
+        return f"{r['face']} {r['start']}-{r['end']}: score {r['score']}"
+    return f"{r.get('face')} crop at {r.get('t')}"

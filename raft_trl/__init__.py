@@ -1,0 +1,10 @@
+"""RAFT (Reasoning-Acting-Feedback Training) for TRL: trainer, config, rewards, SRA, temporal regulariser.
+
+Not Reward rAnked FineTuning: our softmax weighting of the K candidates tends to best-of-K as the
+temperature grows.
+"""
+
+from raft_trl.config import RAFTConfig
+from raft_trl.trainer import RAFTTrainer, best_of_k, softmax_weights
+
+__all__ = ["RAFTConfig", "RAFTTrainer", "best_of_k", "softmax_weights"]

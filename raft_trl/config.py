@@ -1,0 +1,146 @@
+"""RAFTConfig: the RAFT objective's knobs on top of TRL's GRPOConfig.
+
+RAFT here is Reasoning-Acting-Feedback Training (the AMUSE paper's trainer), not Reward rAnked
+FineTuning (best-of-K fine-tuning, 2023): our softmax weighting tends to best-of-K as
+``reward_temperature`` grows. The paper gives no values for tau/alpha/gamma/lambda/beta_J; every
+default below is ours.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from trl import GRPOConfig
+
+ALIGN_TARGETS = ("reference", "best_of_k")
+
+
+@dataclass
+class RAFTConfig(GRPOConfig):
+    r"""Configuration of [`RAFTTrainer`].
+
+    Total loss ``L = align_weight * L_align + temporal_weight * L_temp - rro_weight * J_RRO`` with
+    ``J_RRO = sum_i stopgrad(w_i) log pi(y_i|x)`` (length-normalised) and
+    ``w = softmax(reward_temperature * (r - mean r))`` within the K = ``num_generations`` candidates of
+    a prompt. TRL defaults changed here: ``loss_type="grpo"``, ``scale_rewards="none"`` (the weights
+    replace TRL's advantages, so the GRPO loss is exactly the weighted NLL), ``learning_rate=1e-5``,
+    ``bf16`` off when no GPU is present.
+    """
+
+    # TRL fields whose defaults RAFT changes (the softmax-weighted NLL needs these)
+    loss_type: str = field(
+        default="grpo",
+        metadata={"help": "Must be 'grpo': per-sequence length-normalised loss, which with RAFT's weights is "
+                          "exactly the weighted NLL of the spec."},
+    )
+    scale_rewards: str = field(
+        default="none",
+        metadata={"help": "Unused by RAFT (the softmax weights replace TRL's advantages); kept 'none'."},
+    )
+    learning_rate: float = field(
+        default=1e-5,
+        metadata={"help": "AdamW learning rate (ours: 1e-5, since SRA trains ~0.5 % of the weights)."},
+    )
+
+    # RAFT objective
+    reward_temperature: float = field(
+        default=1.0,
+        metadata={"help": "tau of the softmax weights w_i = softmax(tau * (r_i - mean r)) within a prompt's K "
+                          "candidates. 0 weights them uniformly; large values tend to best-of-K (Reward rAnked "
+                          "FineTuning). Not TRL's `beta`, which is the KL coefficient. Default (ours): 1.0."},
+    )
+    rro_weight: float = field(
+        default=1.0,
+        metadata={"help": "beta_J: weight of the Reflective Reward Optimization term J_RRO. Default (ours): 1.0."},
+    )
+    align_weight: float = field(
+        default=0.1,
+        metadata={"help": "lambda: weight of L_align = -log pi(y*|x) (length-normalised). Default (ours): 0.1."},
+    )
+    align_target: str = field(
+        default="reference",
+        metadata={"help": "y* of L_align: 'reference' uses the record's reference trace where it has one and the "
+                          "best-of-K candidate otherwise; 'best_of_k' always uses the best candidate.",
+                  "choices": list(ALIGN_TARGETS)},
+    )
+    temporal_weight: float = field(
+        default=0.01,
+        metadata={"help": "alpha: weight of the temporal-coherence regulariser L_temp. 0 switches it (and its "
+                          "hidden-state hook) off. Default (ours): 0.01."},
+    )
+    temporal_text_weight: float = field(
+        default=1.0,
+        metadata={"help": "gamma: weight of the transcript-vs-response distance ||f_t - f_r||^2 inside L_temp "
+                          "(the audio-vs-video distance has weight 1). Default (ours): 1.0."},
+    )
+    temporal_derivative: bool = field(
+        default=False,
+        metadata={"help": "Add the temporal-difference term: the same distances on f(t+1) - f(t)."},
+    )
+    temporal_window: float = field(
+        default=2.0,
+        metadata={"help": "Length in seconds of a time window t of L_temp (ours: 2.0)."},
+    )
+    temporal_audio_token_seconds: float = field(
+        default=0.04,
+        metadata={"help": "Seconds of audio per audio placeholder token (Qwen2-Audio / Qwen2.5-Omni: 0.04), used to "
+                          "place audio tokens in time windows."},
+    )
+
+    # Selective Reasoning Adaptation
+    sra: bool = field(
+        default=True,
+        metadata={"help": "Train only theta_cross (Selective Reasoning Adaptation). Ignored when a peft_config "
+                          "(the LoRA baseline) is given. False trains every parameter."},
+    )
+    sra_budget: float = field(
+        default=0.005,
+        metadata={"help": "Fraction of all parameters theta_cross may hold (spec default 0.005)."},
+    )
+    sra_targets: list[str] | None = field(
+        default=None,
+        metadata={"help": "Regular expressions (re.search on module names) naming theta_cross explicitly; the "
+                          "budget is then only checked (warning), not used to pick."},
+    )
+    sra_include_norms: bool = field(
+        default=False,
+        metadata={"help": "Also train the norm weights of the decoder layers SRA picks."},
+    )
+
+    def __post_init__(self):
+        if self.bf16 is None and not self.fp16 and not torch.cuda.is_available():
+            self.bf16 = False  # TRL defaults to bf16, which fails on CPU
+        super().__post_init__()
+        problems = []
+        if self.loss_type != "grpo":
+            problems.append(f"loss_type must be 'grpo' (got {self.loss_type!r}): RAFT's J_RRO is the per-sequence "
+                            "length-normalised weighted NLL, which TRL's 'grpo' loss computes with our weights")
+        if self.beta != 0.0:
+            problems.append(f"beta must be 0 (got {self.beta}): TRL's beta is a KL coefficient RAFT does not use; "
+                            "the softmax temperature is `reward_temperature`")
+        if self.num_iterations != 1:
+            problems.append(f"num_iterations must be 1 (got {self.num_iterations}): more iterations clip the "
+                            "importance ratio and the gradient is no longer the weighted NLL")
+        if self.multi_objective_aggregation != "sum_then_normalize":
+            problems.append("multi_objective_aggregation must be 'sum_then_normalize': RAFT weights the weighted "
+                            "sum of the reward functions")
+        for name in ("reward_temperature", "rro_weight", "align_weight", "temporal_weight", "temporal_text_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                problems.append(f"{name} must be a finite number >= 0, got {value!r}")
+        for name in ("temporal_window", "temporal_audio_token_seconds"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                problems.append(f"{name} must be a finite number > 0, got {value!r}")
+        if self.align_target not in ALIGN_TARGETS:
+            problems.append(f"align_target must be one of {ALIGN_TARGETS}, got {self.align_target!r}")
+        if not (isinstance(self.sra_budget, (int, float)) and 0 < self.sra_budget <= 1):
+            problems.append(f"sra_budget must be in (0, 1], got {self.sra_budget!r}")
+        if self.sra_targets is not None and (
+            not isinstance(self.sra_targets, list) or not all(isinstance(t, str) and t for t in self.sra_targets)
+        ):
+            problems.append(f"sra_targets must be a list of non-empty regular expressions, got {self.sra_targets!r}")
+        if problems:
+            raise ValueError("RAFTConfig: " + "; ".join(problems))

@@ -1,0 +1,231 @@
+"""RAFT reward functions, one per check, with TRL's signature ``f(completions, **columns) -> list``.
+
+Each parses the claims a candidate makes and scores their agreement, in [0, 1], with the
+perception outputs of its clip: the cue dict in the ``cues`` column (JSON text; the record's cues,
+tool cues or oracle cues, in window seconds, as ``raft_trl.data`` wrote them). A candidate that
+makes no checkable claim of a kind gets None for that function (TRL then ignores it there).
+
+Claims are read per clause (a line or a sentence) of the candidate, tool responses removed:
+- ``sync``: a face label with a time span ("FACE_B speaks at 3.0-4.5") -> time-weighted lip-sync
+  score of that face in the span.
+- ``face``: a voice label with a face label ("VOICE_1 is FACE_B") -> 1 when that face has the
+  highest lip-sync score during the voice's segments, else 0.
+- ``speech``: a quoted utterance ("...") -> 1 - WER against the closest transcript words.
+- ``diarization``: a voice label with a span -> IoU of the span with that voice's segments
+  overlapping it.
+- ``format``: agentic rows: the <plan>/<tool_call>/<reflect>/<answer> structure; other modes: the
+  task's answer format is parseable.
+- ``accuracy`` (optional): the answer against the record's label (choice: exact letter;
+  intervals: tIoU; free text: None).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from amuse_tasks.metrics.choice import extract_lenient, extract_strict
+from amuse_tasks.metrics.temporal import merge, parse_intervals, tiou
+from amuse_tasks.metrics.tool_use import extract_answer, parse_transcript
+from amuse_tasks.tasks import TASKS
+
+VOICE = re.compile(r"\bVOICE_\d+\b")
+FACE = re.compile(r"\bFACE_(?:[A-Z]|\d+)\b")
+QUOTE = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”")
+_CLAUSE = re.compile(r"\n+|(?<=[.!?;])\s+(?=[A-Z\"“(<])")
+_NOT_CLAIMS = re.compile(r"<tool_response>.*?</tool_response>|<tool_call>.*?</tool_call>|<trace>.*?</trace>", re.DOTALL)
+
+
+def _text(completion) -> str:
+    """TRL passes strings (plain prompts) or message lists (conversational prompts)."""
+    if isinstance(completion, str):
+        return completion
+    return "".join(m.get("content") or "" for m in completion if isinstance(m, dict))
+
+
+@lru_cache(maxsize=512)
+def _cues(cues_json: str | None) -> dict:
+    return json.loads(cues_json) if cues_json else {}
+
+
+def clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(_NOT_CLAIMS.sub(" ", text)) if c.strip()]
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def lip_sync_score(cues: dict, face: str, start: float, end: float) -> float:
+    """Time-weighted mean LS score of a face over a span; 0 when no LS entry of that face overlaps it."""
+    num = den = 0.0
+    for item in cues.get("LS", []):
+        if item["face"] == face:
+            w = _overlap(start, end, item["start"], item["end"])
+            num += w * float(item["score"])
+            den += w
+    return num / den if den > 0 else 0.0
+
+
+def voice_face(cues: dict) -> dict[str, str]:
+    """Each voice's face: the highest time-weighted LS score over the voice's segments."""
+    out = {}
+    faces = {i["face"] for i in cues.get("LS", [])}
+    voices: dict[str, list[tuple[float, float]]] = {}
+    for seg in cues.get("VS", []) or cues.get("TR", []):
+        voices.setdefault(seg["voice"], []).append((seg["start"], seg["end"]))
+    for voice, spans in voices.items():
+        best, best_score = None, 0.0
+        for face in sorted(faces):
+            num = den = 0.0
+            for item in cues["LS"]:
+                if item["face"] != face:
+                    continue
+                for s, e in spans:
+                    w = _overlap(s, e, item["start"], item["end"])
+                    num += w * float(item["score"])
+                    den += w
+            if den > 0 and num / den > best_score:
+                best, best_score = face, num / den
+        if best is not None:
+            out[voice] = best
+    return out
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def wer(hyp: list[str], ref: list[str]) -> float:
+    """Word error rate of hyp against ref (edit distance / len(ref))."""
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / len(ref)
+
+
+def _speech_score(quote: list[str], cues: dict) -> float:
+    best = 1.0
+    n = len(quote)
+    for item in cues.get("TR", []):
+        words = _words(item.get("text", ""))
+        windows = [words] + [words[i:i + n] for i in range(max(len(words) - n + 1, 0))]
+        best = min([best] + [wer(w, quote) for w in windows])
+    return max(0.0, 1.0 - best)
+
+
+def _score_each(completions, cues_column, scorer) -> list[float | None]:
+    out = []
+    for completion, cues_json in zip(completions, cues_column):
+        scores = scorer(_text(completion), _cues(cues_json))
+        out.append(sum(scores) / len(scores) if scores else None)
+    return out
+
+
+def sync(completions, cues, **kwargs) -> list[float | None]:
+    """Lip-sync score of each claimed face in each claimed span."""
+    def score(text, c):
+        if not c.get("LS"):
+            return []
+        return [lip_sync_score(c, f, s, e) for cl in clauses(text)
+                for f in FACE.findall(cl) for s, e in parse_intervals(cl)]
+    return _score_each(completions, cues, score)
+
+
+def face(completions, cues, **kwargs) -> list[float | None]:
+    """Claimed voice-face pairs against the lip-sync association of the cues."""
+    def score(text, c):
+        owner = voice_face(c) if c.get("LS") else {}
+        return [float(owner[v] == f) for cl in clauses(text)
+                for v in VOICE.findall(cl) if v in owner for f in FACE.findall(cl)]
+    return _score_each(completions, cues, score)
+
+
+def speech(completions, cues, **kwargs) -> list[float | None]:
+    """1 - WER of each quoted utterance (two words or more) against the transcript."""
+    def score(text, c):
+        if not c.get("TR"):
+            return []
+        quotes = [_words(a or b) for a, b in QUOTE.findall(_NOT_CLAIMS.sub(" ", text))]
+        return [_speech_score(q, c) for q in quotes if len(q) >= 2]
+    return _score_each(completions, cues, score)
+
+
+def diarization(completions, cues, **kwargs) -> list[float | None]:
+    """IoU of each claimed (voice, span) with that voice's segments overlapping the span."""
+    def score(text, c):
+        segs = c.get("VS") or []
+        if not segs:
+            return []
+        out = []
+        for cl in clauses(text):
+            for v in VOICE.findall(cl):
+                for s, e in parse_intervals(cl):
+                    mine = [(g["start"], g["end"]) for g in segs
+                            if g["voice"] == v and _overlap(s, e, g["start"], g["end"]) > 0]
+                    out.append(tiou([(s, e)], merge(mine)) if mine else 0.0)
+        return out
+    return _score_each(completions, cues, score)
+
+
+def _answer_text(text: str, mode: str) -> str | None:
+    return extract_answer(text) if mode == "agentic" else text
+
+
+def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: A001 - the reward's name
+    """Agentic: share of the structure checks that pass; other modes: 1 when the answer parses."""
+    out = []
+    for completion, m, t, opts in zip(completions, mode, task, options):
+        text = _text(completion)
+        if m == "agentic":
+            pos = {tag: text.find(f"<{tag}>") for tag in ("plan", "reflect", "answer")}
+            closed = {tag: f"</{tag}>" in text for tag in pos}
+            calls = parse_transcript(text).calls
+            checks = [pos["plan"] >= 0 and closed["plan"], pos["reflect"] >= 0 and closed["reflect"],
+                      text.count("<answer>") == 1 and closed["answer"],
+                      0 <= pos["plan"] < pos["reflect"] < pos["answer"],
+                      all(ok for _, ok in calls)]
+            out.append(sum(checks) / len(checks))
+            continue
+        fmt = TASKS[t].answer_format
+        if fmt.startswith("choice"):
+            ok = extract_strict(text.strip(), len(opts)) is not None
+        elif fmt == "intervals":
+            ok = bool(parse_intervals(text))
+        else:
+            ok = len(_words(text)) >= 5
+        out.append(float(ok))
+    return out
+
+
+def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float | None]:
+    """Task accuracy from the label: choice letter (lenient extraction), tIoU for intervals, None for text."""
+    out = []
+    for completion, m, t, opts, ans in zip(completions, mode, task, options, answer):
+        text = _answer_text(_text(completion), m)
+        label = json.loads(ans)
+        fmt = TASKS[t].answer_format
+        if fmt.startswith("choice"):
+            out.append(float(extract_lenient(text, len(opts), opts) == label))
+        elif fmt == "intervals":
+            out.append(tiou(parse_intervals(text), [tuple(iv) for iv in label]))
+        else:
+            out.append(None)
+    return out
+
+
+REWARDS = {"sync": sync, "face": face, "speech": speech, "diarization": diarization, "format": format,
+           "accuracy": accuracy}
+
+
+def reward_functions(names: list[str]) -> list:
+    unknown = [n for n in names if n not in REWARDS]
+    if unknown:
+        raise ValueError(f"unknown reward function(s) {unknown} (one of {', '.join(REWARDS)})")
+    return [REWARDS[n] for n in names]

@@ -1,0 +1,123 @@
+"""Temporal-coherence regulariser L_temp on hidden states of the loss forward pass.
+
+L_temp = sum_t ||f_a(t) - f_v(t)||^2 + gamma ||f_t(t) - f_r(t)||^2, where f_a / f_v pool the hidden
+states of the audio / video tokens of time window t, f_t pools the prompt's transcript/cue lines
+stamped with a span in t, and f_r pools the response lines that cite a span in t. Choices (ours):
+a window is ``temporal_window`` seconds; ``||.||^2`` is the mean over hidden dimensions and the sum
+over t is a mean over aligned windows, so alpha does not scale with hidden size or clip length;
+rows are averaged. Windows missing a side are skipped; a batch without aligned windows adds 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import torch
+
+# "12.3-15.0", "12.3 s - 15 s", "[3.0s–4.5s]", "3 to 4.5 s"
+SPAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*s?\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*s?(?![\d.])")
+
+
+@dataclass
+class RowWindows:
+    """Token positions per time window, for one row of prompt + completion."""
+
+    cue: dict[int, list[int]] = field(default_factory=dict)
+    response: dict[int, list[int]] = field(default_factory=dict)
+    audio: dict[int, list[int]] = field(default_factory=dict)
+    video: dict[int, list[int]] = field(default_factory=dict)
+
+    def aligned(self) -> bool:
+        return bool(self.cue.keys() & self.response.keys() or self.audio.keys() & self.video.keys())
+
+
+def _windows(t0: float, t1: float, width: float) -> range:
+    lo, hi = sorted((t0, t1))
+    return range(int(math.floor(lo / width)), int(math.floor(hi / width)) + 1)
+
+
+def stamped_lines(text: str, width: float) -> list[tuple[int, int, set[int]]]:
+    """(line start, line end, windows) for every line of ``text`` that carries a time span."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        wins: set[int] = set()
+        for m in SPAN.finditer(line):
+            t0, t1 = float(m.group(1)), float(m.group(2))
+            if t1 >= t0 and t1 - t0 < 3600:  # a span, not e.g. a score range or a date
+                wins.update(_windows(t0, t1, width))
+        if wins:
+            out.append((pos, pos + len(line), wins))
+        pos += len(line) + 1
+    return out
+
+
+def text_windows(pieces: list[str], first: int, width: float) -> dict[int, list[int]]:
+    """Window -> token indices (offset by ``first``) of the stamped lines in the text the pieces spell."""
+    starts, text = [], ""
+    for p in pieces:
+        starts.append(len(text))
+        text += p
+    out: dict[int, list[int]] = {}
+    lines = stamped_lines(text, width)
+    for i, s in enumerate(starts):
+        e = s + len(pieces[i])
+        for ls, le, wins in lines:
+            if s < le and e > ls:
+                for w in wins:
+                    out.setdefault(w, []).append(first + i)
+    return out
+
+
+def row_windows(ids: list[int], n_prompt: int, decode, width: float, *, audio_token_id: int | None = None,
+                audio_seconds: float = 0.04, video_token_id: int | None = None,
+                video_tokens_per_group: int | None = None, video_seconds_per_group: float | None = None) -> RowWindows:
+    """Token windows of one row; ``ids`` are unpadded prompt ids then completion ids; ``decode`` maps an id list
+    to per-token strings."""
+    pieces = decode(ids)
+    rw = RowWindows(cue=text_windows(pieces[:n_prompt], 0, width),
+                    response=text_windows(pieces[n_prompt:], n_prompt, width))
+    if audio_token_id is not None:
+        pos = [i for i, t in enumerate(ids[:n_prompt]) if t == audio_token_id]
+        for j, i in enumerate(pos):
+            rw.audio.setdefault(int(j * audio_seconds // width), []).append(i)
+    if video_token_id is not None and video_tokens_per_group and video_seconds_per_group:
+        pos = [i for i, t in enumerate(ids[:n_prompt]) if t == video_token_id]
+        for k, i in enumerate(pos):
+            t = (k // video_tokens_per_group) * video_seconds_per_group
+            rw.video.setdefault(int(t // width), []).append(i)
+    return rw
+
+
+def _pooled(h: torch.Tensor, win: dict[int, list[int]]) -> dict[int, torch.Tensor]:
+    return {w: h[idx].mean(0) for w, idx in win.items()}
+
+
+def _pair_distance(a: dict[int, torch.Tensor], b: dict[int, torch.Tensor], derivative: bool) -> torch.Tensor | None:
+    common = sorted(a.keys() & b.keys())
+    if not common:
+        return None
+    terms = [((a[t] - b[t]) ** 2).mean() for t in common]
+    if derivative:
+        terms += [(((a[t + 1] - a[t]) - (b[t + 1] - b[t])) ** 2).mean() for t in common if t + 1 in a and t + 1 in b]
+    return torch.stack(terms).mean()
+
+
+def temporal_loss(hidden: torch.Tensor, rows: list[RowWindows], gamma: float, derivative: bool = False
+                  ) -> tuple[torch.Tensor, int]:
+    """L_temp over a batch of hidden states (B, T, D); returns (loss, rows with aligned windows)."""
+    losses = []
+    for h, rw in zip(hidden, rows):
+        parts = []
+        av = _pair_distance(_pooled(h, rw.audio), _pooled(h, rw.video), derivative)
+        if av is not None:
+            parts.append(av)
+        tr = _pair_distance(_pooled(h, rw.cue), _pooled(h, rw.response), derivative)
+        if tr is not None:
+            parts.append(gamma * tr)
+        if parts:
+            losses.append(torch.stack(parts).sum())
+    if not losses:
+        return hidden.sum() * 0.0, 0
+    return torch.stack(losses).mean(), len(losses)

@@ -1,0 +1,122 @@
+"""RAFT training script: ``accelerate launch -m raft_trl.train --config configs/raft/<model>.yaml``.
+
+Every RAFTConfig / TrainingArguments field, TRL's ModelConfig fields (model, dtype, 4-bit, LoRA)
+and the data fields below can be set in the YAML or on the command line. ``--use_peft`` runs the
+LoRA baseline instead of SRA; ``--load_in_4bit`` loads the base in NF4 with theta_cross kept in
+full precision; ``--resume_from_checkpoint last`` continues from the newest checkpoint in
+``output_dir``; ``--push_to_hub`` uploads the model with its RAFT model card.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import transformers
+from transformers.trainer_utils import get_last_checkpoint
+from trl import ModelConfig, TrlParser, get_peft_config
+
+from raft_trl.config import RAFTConfig
+from raft_trl.data import TRAIN_MODES, build_rows, to_dataset
+from raft_trl.rewards import REWARDS, reward_functions
+from raft_trl.sra import load_4bit_with_sra
+from raft_trl.trainer import RAFTTrainer
+
+log = logging.getLogger("raft_trl.train")
+
+
+@dataclass
+class DataArguments:
+    """Where the AMUSE records come from and how they become prompts."""
+
+    data_root: str | None = field(
+        default=None, metadata={"help": "AMUSE dataset root (records.jsonl). Default: $AMUSE_DATA, else the "
+                                        "embedded AMUSE-Synth default set."})
+    mode: str = field(default="guided", metadata={"help": "Prompt format.", "choices": list(TRAIN_MODES)})
+    tasks: list[str] | None = field(default=None, metadata={"help": "Task ids to train on (default: all)."})
+    cue_source: str = field(
+        default="record", metadata={"help": "Cues for guided prompts and perceptual rewards: record, oracle, or "
+                                            "tools:<backends>."})
+    split: str | None = field(default=None, metadata={"help": "Keep records whose `split` field equals this."})
+    limit: int | None = field(default=None, metadata={"help": "Use at most this many records."})
+    audio: bool = field(default=False, metadata={"help": "zeroshot rows carry the window audio (omni models)."})
+    rewards: list[str] = field(
+        default_factory=lambda: ["format", "accuracy", "sync", "face", "speech", "diarization"],
+        metadata={"help": f"Reward functions, in the order of `reward_weights` ({', '.join(REWARDS)})."})
+    model_class: str = field(
+        default="AutoModelForCausalLM",
+        metadata={"help": "transformers class that loads the model, e.g. "
+                          "Qwen2_5OmniThinkerForConditionalGeneration for the Omni thinker."})
+    gguf_file: str | None = field(default=None, metadata={"help": "GGUF file inside model_name_or_path."})
+    dataset_name: str | None = field(default=None, metadata={"help": "Training data name for the model card."})
+
+
+def _data_root(data: DataArguments) -> Path:
+    if data.data_root:
+        return Path(data.data_root)
+    if os.environ.get("AMUSE_DATA"):
+        return Path(os.environ["AMUSE_DATA"])
+    from amuse_tasks.default_set import default_root
+
+    return default_root()
+
+
+def load_model(data: DataArguments, args: RAFTConfig, model_args: ModelConfig):
+    """Model, processing class and (for 4-bit SRA) the theta_cross chosen before loading."""
+    cls = getattr(transformers, data.model_class)
+    dtype = model_args.dtype if model_args.dtype in (None, "auto") else getattr(torch, model_args.dtype)
+    kwargs = {"revision": model_args.model_revision, "trust_remote_code": model_args.trust_remote_code,
+              "dtype": dtype, "attn_implementation": model_args.attn_implementation}
+    if data.gguf_file:
+        kwargs["gguf_file"] = data.gguf_file
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    name = model_args.model_name_or_path
+    proc_cls = transformers.AutoProcessor if data.audio else transformers.AutoTokenizer
+    processor = proc_cls.from_pretrained(name, padding_side="left", **{k: v for k, v in kwargs.items()
+                                                                    if k in ("revision", "trust_remote_code", "gguf_file")})
+    selection = None
+    if model_args.load_in_4bit and not model_args.use_peft and args.sra:
+        compute = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+        model, selection = load_4bit_with_sra(name, cls, budget=args.sra_budget, targets=args.sra_targets,
+                                              include_norms=args.sra_include_norms, compute_dtype=compute, **kwargs)
+    else:
+        if model_args.load_in_4bit or model_args.load_in_8bit:
+            from trl import get_quantization_config
+
+            kwargs["quantization_config"] = get_quantization_config(model_args)
+        model = cls.from_pretrained(name, **kwargs)
+    return model, processor, selection
+
+
+def main(argv: list[str] | None = None) -> RAFTTrainer:
+    parser = TrlParser((DataArguments, RAFTConfig, ModelConfig))
+    data, args, model_args = parser.parse_args_and_config(args=argv)
+    logging.basicConfig(level=logging.INFO if args.should_log else logging.WARNING)
+    root = _data_root(data)
+    rows = build_rows(root, mode=data.mode, tasks=data.tasks, cue_source=data.cue_source, split=data.split,
+                      limit=data.limit, audio=data.audio)
+    if rows.errors:
+        log.warning("%d records skipped (first: %s)", len(rows.errors), rows.errors[0])
+    dataset = to_dataset(rows)
+    model, processor, selection = load_model(data, args, model_args)
+    trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset,
+                          processing_class=processor, peft_config=get_peft_config(model_args),
+                          sra_selection=selection, dataset_name=data.dataset_name or f"AMUSE records at {root}")
+    resume = args.resume_from_checkpoint
+    if resume in ("last", "true", "True"):
+        resume = get_last_checkpoint(args.output_dir)
+        if resume is None:
+            log.info("no checkpoint in %s: starting from scratch", args.output_dir)
+    trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model(args.output_dir)
+    trainer.create_model_card()
+    if args.push_to_hub:
+        trainer.push_to_hub(dataset_name=trainer.dataset_name)
+    return trainer
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""RRO weights and the gradient of a RAFT step, against hand computation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from conftest import make_qwen2, prompt_dataset, raft_args, text_reward
+
+from raft_trl import RAFTConfig, RAFTTrainer, best_of_k, softmax_weights
+
+
+def test_softmax_weights_match_hand_computation_and_sum_to_k():
+    nan = float("nan")
+    r = torch.tensor([0.0, math.log(2), math.log(3),   # exp -> 1, 2, 3 -> softmax 1/6, 2/6, 3/6
+                      nan, 5.0, 5.0,                    # unscorable row: weight 0, the rest share K
+                      nan, nan, nan])                   # nothing scorable: all 0
+    w = softmax_weights(r, k=3, tau=1.0)
+    assert torch.allclose(w, torch.tensor([0.5, 1.0, 1.5, 0.0, 1.5, 1.5, 0.0, 0.0, 0.0]), atol=1e-6)
+    assert torch.allclose(w.view(-1, 3)[:2].sum(1), torch.tensor([3.0, 3.0]))
+    # mean-centring does not matter; tau scales the logits
+    w2 = softmax_weights(torch.tensor([1.0, 2.0]), k=2, tau=0.5)
+    e = torch.exp(torch.tensor([0.5, 1.0]))
+    assert torch.allclose(w2, 2 * e / e.sum())
+    # tau = 0: uniform; tau large: best-of-K (Reward rAnked FineTuning)
+    assert torch.allclose(softmax_weights(torch.tensor([1.0, 9.0, 3.0]), 3, 0.0), torch.ones(3))
+    assert torch.allclose(softmax_weights(torch.tensor([1.0, 9.0, 3.0]), 3, 1e4), torch.tensor([0.0, 3.0, 0.0]))
+    assert best_of_k(torch.tensor([1.0, 9.0, 9.0, nan, nan, nan]), 3).tolist() == [0, 1, 0, 0, 0, 0]
+
+
+def test_config_rejects_settings_that_change_the_objective(tmp_path):
+    for bad in ({"loss_type": "dapo"}, {"beta": 0.1}, {"num_iterations": 2}, {"reward_temperature": -1.0},
+                {"align_target": "best"}, {"sra_budget": 0.0}):
+        with pytest.raises(ValueError, match="RAFTConfig"):
+            RAFTConfig(output_dir=str(tmp_path), use_cpu=True, **bad)
+
+
+def _explicit_loss(model, inputs, tokenizer, k, tau, rro, lam):
+    """-rro * J_RRO + lam * NLL(best), written out: plain logits, hand softmax per prompt group."""
+    ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
+    att = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
+    c = inputs["completion_ids"].size(1)
+    logits = model(input_ids=ids, attention_mask=att).logits[:, -c - 1:-1]
+    logp = torch.log_softmax(logits.float(), -1).gather(-1, inputs["completion_ids"].unsqueeze(-1)).squeeze(-1)
+    mask = inputs["completion_mask"].float()
+    seq = (logp * mask).sum(1) / mask.sum(1)
+    texts = tokenizer.batch_decode([r[m.bool()] for r, m in zip(inputs["completion_ids"], inputs["completion_mask"])],
+                                   skip_special_tokens=True)
+    rewards = torch.tensor(text_reward(texts))
+    groups: dict[tuple, list[int]] = {}
+    for i, row in enumerate(inputs["prompt_ids"].tolist()):
+        groups.setdefault(tuple(row), []).append(i)
+    assert all(len(g) == k for g in groups.values())
+    total = 0.0
+    for rows in groups.values():
+        w = torch.softmax(tau * rewards[rows], 0)
+        total = total - rro * (w * seq[rows]).sum()
+        total = total + lam * (-seq[rows][int(torch.argmax(rewards[rows]))])
+    return total / len(groups)
+
+
+@pytest.mark.parametrize("tau,rro,lam", [(1.0, 1.0, 0.0), (3.0, 0.7, 0.5)])
+def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, tau, rro, lam):
+    model = make_qwen2(tiny_tokenizer)
+    args = raft_args(tmp_path, reward_temperature=tau, rro_weight=rro, align_weight=lam, align_target="best_of_k",
+                     temporal_weight=0.0, max_completion_length=10, per_device_train_batch_size=8)
+    trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2), processing_class=tiny_tokenizer)
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    batch = next(iter(trainer.get_train_dataloader()))
+    inputs = trainer._prepare_inputs(batch)
+    trainer.compute_loss(trainer.model, inputs).backward()
+    got = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    trainer.model.zero_grad()
+    _explicit_loss(trainer.model, inputs, tiny_tokenizer, 4, tau, rro, lam).backward()
+    assert got
+    for n, p in trainer.model.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(got[n], p.grad, atol=1e-6, rtol=1e-4), n
+    # the weights the step used are K * softmax per group
+    assert torch.allclose(inputs["rro_weights"].view(-1).sum(), torch.tensor(8.0), atol=1e-5)
