@@ -141,3 +141,75 @@ def render_cues(cues: dict, kinds: tuple[str, ...] | list[str]) -> str:
 def render_task_cues(cues: dict, task: str) -> str:
     """The task's default cue subset (from the task table) rendered as text."""
     return render_cues(cues, TASKS[task].default_cues)
+
+
+# ---- cues from the perception tools (tools engineer) ---------------------------------------------
+CUES_DIR = "cues"
+
+
+def tool_cues(record: dict, root, *, backends: str | dict = "offline", kinds=CUE_KINDS, cache=None) -> dict:
+    """The cue dict of one record computed by the perception tools (``amuse_tasks.tools``).
+
+    TR = transcribe, VS = diarize, FC = track_faces over the whole window; LS = lip_sync of every
+    face visible during each voice segment (the same layout as ``oracle_cues``). Raises on a
+    missing backend or broken media (the caller decides whether one record may fail).
+    """
+    from amuse_tasks.tools.toolbox import Toolbox
+
+    tb = Toolbox.for_record(record, root, backends=backends, cache=cache)
+    dur = round(record["end"] - record["start"], 3)
+    cues: dict = {"source": f"tools:{tb.tag}"}
+    if "TR" in kinds:
+        cues["TR"] = tb.transcribe(0.0, dur)["utterances"]
+    if "VS" in kinds or "LS" in kinds:
+        segments = tb.diarize(0.0, dur)["segments"]
+        if "VS" in kinds:
+            cues["VS"] = segments
+    if "FC" in kinds or "LS" in kinds:
+        faces = tb.track_faces(0.0, dur)["faces"]
+        if "FC" in kinds:
+            cues["FC"] = faces
+    if "LS" in kinds:
+        cues["LS"] = [{"face": face, "start": seg["start"], "end": seg["end"],
+                       "score": tb.lip_sync(face, seg["start"], seg["end"])["score"]}
+                      for seg in segments if seg["end"] > seg["start"]
+                      for face in sorted({f["face"] for f in faces if f["start"] < seg["end"] and f["end"] > seg["start"]})]
+    return cues
+
+
+def tool_cues_path(tag: str, record_id: str) -> str:
+    """Where ``amuse-cues`` writes a record's cues, relative to the dataset root."""
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in record_id)
+    return f"{CUES_DIR}/{tag}/{safe}.json"
+
+
+def guided_cues(record: dict, root, source: str = "offline", *, cache=None) -> dict:
+    """The cues a guided prompt shows: ``oracle`` (ground truth, the labelled ablation), ``none``
+    (cues removed, ablation), or a tool backend spec (default ``offline``): read from
+    ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote it, else computed now (cached) and written there."""
+    import json
+    import os
+    from pathlib import Path
+
+    from amuse_tasks.schema import validate_cues
+    from amuse_tasks.tools.backends import backends_tag, parse_backends
+
+    if source == "oracle":
+        return oracle_cues(record)
+    if source == "none":
+        return {"source": "none (cues removed)"}
+    path = Path(root) / tool_cues_path(backends_tag(parse_backends(source)), record["id"])
+    if path.is_file():
+        try:
+            with open(path, encoding="utf-8") as f:
+                return validate_cues(json.load(f), str(path))
+        except ValueError as e:  # a broken file is recomputed
+            import logging
+
+            logging.getLogger(__name__).warning("recomputing cues: %s", e)
+    cues = tool_cues(record, root, backends=source, cache=cache)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(cues), encoding="utf-8")
+    os.replace(tmp, path)
+    return cues

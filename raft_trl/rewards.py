@@ -14,7 +14,7 @@ Claims are read per clause (a line or a sentence) of the candidate, tool respons
 - ``diarization``: a voice label with a span -> IoU of the span with that voice's segments
   overlapping it.
 - ``format``: agentic rows: the <plan>/<tool_call>/<reflect>/<answer> structure; other modes: the
-  task's answer format is parseable.
+  task's answer format is parseable (a line "Answer: X" for choices, a span for intervals).
 - ``accuracy`` (optional): the answer against the record's label (choice: exact letter;
   intervals: tIoU; free text: None).
 """
@@ -195,7 +195,7 @@ def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: 
             continue
         fmt = TASKS[t].answer_format
         if fmt.startswith("choice"):
-            ok = extract_strict(text.strip(), len(opts)) is not None
+            ok = any(extract_strict(line.strip(), len(opts)) for line in text.splitlines())
         elif fmt == "intervals":
             ok = bool(parse_intervals(text))
         else:

@@ -2,10 +2,12 @@
 
 L_temp = sum_t ||f_a(t) - f_v(t)||^2 + gamma ||f_t(t) - f_r(t)||^2, where f_a / f_v pool the hidden
 states of the audio / video tokens of time window t, f_t pools the prompt's transcript/cue lines
-stamped with a span in t, and f_r pools the response lines that cite a span in t. Choices (ours):
+stamped with a span in t, and f_r pools the response lines that cite a span in t (a line listing
+several spans is cut into one piece per span). Choices (ours):
 a window is ``temporal_window`` seconds; ``||.||^2`` is the mean over hidden dimensions and the sum
 over t is a mean over aligned windows, so alpha does not scale with hidden size or clip length;
-rows are averaged. Windows missing a side are skipped; a batch without aligned windows adds 0.
+rows are averaged, a row without aligned windows counting 0. Windows missing a side are skipped;
+a batch without aligned windows adds 0.
 """
 
 from __future__ import annotations
@@ -34,21 +36,26 @@ class RowWindows:
 
 
 def _windows(t0: float, t1: float, width: float) -> range:
+    """Windows a span overlaps; a span ending exactly on a boundary does not reach the next window."""
     lo, hi = sorted((t0, t1))
-    return range(int(math.floor(lo / width)), int(math.floor(hi / width)) + 1)
+    first = int(math.floor(lo / width))
+    return range(first, max(first, int(math.ceil(hi / width)) - 1) + 1)
 
 
 def stamped_lines(text: str, width: float) -> list[tuple[int, int, set[int]]]:
-    """(line start, line end, windows) for every line of ``text`` that carries a time span."""
+    """(start, end, windows) of every stamped piece of ``text``: a line with one span is one piece; a line
+    listing several spans ("VOICE_2: 2.8-5.0, 6.0-6.5") is cut before each span after the first."""
     out, pos = [], 0
     for line in text.split("\n"):
-        wins: set[int] = set()
+        spans = []
         for m in SPAN.finditer(line):
             t0, t1 = float(m.group(1)), float(m.group(2))
             if t1 >= t0 and t1 - t0 < 3600:  # a span, not e.g. a score range or a date
-                wins.update(_windows(t0, t1, width))
-        if wins:
-            out.append((pos, pos + len(line), wins))
+                spans.append((m.start(), set(_windows(t0, t1, width))))
+        for i, (start, wins) in enumerate(spans):
+            begin = 0 if i == 0 else start
+            end = spans[i + 1][0] if i + 1 < len(spans) else len(line)
+            out.append((pos + begin, pos + end, wins))
         pos += len(line) + 1
     return out
 
@@ -120,4 +127,6 @@ def temporal_loss(hidden: torch.Tensor, rows: list[RowWindows], gamma: float, de
             losses.append(torch.stack(parts).sum())
     if not losses:
         return hidden.sum() * 0.0, 0
-    return torch.stack(losses).mean(), len(losses)
+    # mean over all rows (unaligned rows count 0), like TRL's per-row loss: sharding rows over processes
+    # then leaves the DDP-averaged loss unchanged
+    return torch.stack(losses).sum() / len(rows), len(losses)

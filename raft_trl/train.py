@@ -68,7 +68,7 @@ def load_model(data: DataArguments, args: RAFTConfig, model_args: ModelConfig):
     """Model, processing class and (for 4-bit SRA) the theta_cross chosen before loading."""
     cls = getattr(transformers, data.model_class)
     dtype = model_args.dtype if model_args.dtype in (None, "auto") else getattr(torch, model_args.dtype)
-    kwargs = {"revision": model_args.model_revision, "trust_remote_code": model_args.trust_remote_code,
+    kwargs = {"revision": model_args.model_revision, "trust_remote_code": args.trust_remote_code,
               "dtype": dtype, "attn_implementation": model_args.attn_implementation}
     if data.gguf_file:
         kwargs["gguf_file"] = data.gguf_file

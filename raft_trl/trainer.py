@@ -89,6 +89,23 @@ def _sra_on_quantised_base(model: nn.Module, selection: Selection | None):
         hf_trainer.validate_quantization_for_training = original
 
 
+@contextmanager
+def _audio_placeholder_as_image_token(model: nn.Module):
+    """TRL 1.16 reads ``config.image_token_id`` of every processor model (to stop generate() from sampling a
+    placeholder). Audio-only models (Qwen2-Audio) have none: lend it the audio placeholder for the
+    duration of ``__init__``, which is the token to suppress there."""
+    config = model.config
+    audio = getattr(config, "audio_token_id", None) or getattr(config, "audio_token_index", None)
+    lend = audio is not None and not hasattr(config, "image_token_id")
+    if lend:
+        config.image_token_id = audio
+    try:
+        yield
+    finally:
+        if lend:
+            del config.image_token_id
+
+
 class RAFTTrainer(GRPOTrainer):
     """Reasoning-Acting-Feedback Training (RAFT, AMUSE) on TRL's GRPOTrainer; see the module docstring.
 
@@ -125,7 +142,7 @@ class RAFTTrainer(GRPOTrainer):
             freeze_all_but(model, self.sra_selection)
         # TRL casts trainable weights of a quantised model to bf16 (a QLoRA convention); theta_cross keeps its dtype.
         dtypes = {n: p.dtype for n, p in model.named_parameters() if p.requires_grad}
-        with _sra_on_quantised_base(model, self.sra_selection):
+        with _sra_on_quantised_base(model, self.sra_selection), _audio_placeholder_as_image_token(model):
             super().__init__(model=model, reward_funcs=reward_funcs, args=args, peft_config=peft_config, **kwargs)
         if self.sra_selection is not None:
             for n, p in self.model.named_parameters():
@@ -221,7 +238,8 @@ class RAFTTrainer(GRPOTrainer):
             with self.accelerator.autocast():
                 out = model(input_ids=ids, attention_mask=attention_mask[start:end], logits_to_keep=logits_to_keep + 1,
                             use_cache=False, **extra)
-            logits = out.logits[:, :-1].float() / self.temperature
+            # some multimodal classes ignore logits_to_keep: slice explicitly
+            logits = out.logits[:, -(logits_to_keep + 1):-1].float() / self.temperature
             logprobs = torch.log_softmax(logits, dim=-1)
             target = ids[:, -logits_to_keep:]
             all_logps.append(logprobs.gather(-1, target.unsqueeze(-1)).squeeze(-1))

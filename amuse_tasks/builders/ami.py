@@ -45,7 +45,7 @@ def _parse(path: Path, skipped: SkippedRows):
 
 
 def read_words(path: Path, skipped: SkippedRows) -> list[tuple[str, float, float, str, bool]]:
-    """(id, start, end, text, punc) of each timed ``w``; untimed or malformed words are skipped."""
+    """(id, start, end, text, punc) of each ``w``; a malformed word is skipped (start None, no text)."""
     root = _parse(path, skipped)
     out = []
     for w in ([] if root is None else root.iter("w")):
@@ -53,11 +53,12 @@ def read_words(path: Path, skipped: SkippedRows) -> list[tuple[str, float, float
         try:
             s, e = float(w.get("starttime")), float(w.get("endtime"))
         except (TypeError, ValueError):
-            if w.get("punc") != "true":  # punctuation often has no times
-                skipped.skip(path, f"<w {wid}>", "starttime/endtime",
-                             f"expected numbers, got {w.get('starttime')!r}/{w.get('endtime')!r}")
-            if out and w.get("punc") == "true":
+            if w.get("punc") == "true" and out:  # punctuation often has no times: it ends the word before
                 out.append((wid, out[-1][2], out[-1][2], (w.text or "").strip(), True))
+                continue
+            skipped.skip(path, f"<w {wid}>", "starttime/endtime",
+                         f"expected numbers, got {w.get('starttime')!r}/{w.get('endtime')!r}")
+            out.append((wid, None, None, "", False))  # keeps its place so word ranges still resolve
             continue
         out.append((wid, s, e, (w.text or "").strip(), w.get("punc") == "true"))
     return out
@@ -65,8 +66,9 @@ def read_words(path: Path, skipped: SkippedRows) -> list[tuple[str, float, float
 
 def _join(words) -> str:
     text = ""
-    for _, _, _, t, punc in words:
-        text += t if punc or not text else " " + t
+    for _, start, _, t, punc in words:
+        if start is not None and t:
+            text += t if punc or not text else " " + t
     return text.strip()
 
 
@@ -125,7 +127,8 @@ def load_meeting(annotations: Path, meeting: str, media: Path, skipped: SkippedR
                 ws = _span(child.get("href"), index, words) if child is not None else None
                 turns.append(Turn(label(letter), round(s, 3), round(e, 3), _join(ws) if ws else ""))
     else:
-        utts = [Turn(label(f.split(".")[1]), w[1], w[2], w[3]) for f, ws in words.items() for w in ws if not w[4]]
+        utts = [Turn(label(f.split(".")[1]), w[1], w[2], w[3]) for f, ws in words.items() for w in ws
+                if w[1] is not None and not w[4]]
         turns = attach_text([Turn(label(t.speaker), t.start, t.end) for t in rttm_turns], utts)
     turns.sort(key=lambda t: (t.start, t.end))
 
@@ -135,8 +138,9 @@ def load_meeting(annotations: Path, meeting: str, media: Path, skipped: SkippedR
         for d in ([] if root is None else root.iter("dact")):
             child = d.find(NITE + "child")
             ws = _span(child.get("href"), index, words) if child is not None else None
-            if ws:
-                dact_spans[d.get(NITE + "id")] = (ws[0][1], ws[-1][2])
+            timed = [w for w in ws or [] if w[1] is not None]
+            if timed:
+                dact_spans[d.get(NITE + "id")] = (timed[0][1], timed[-1][2])
     sentences: dict[str, str] = {}
     p = annotations / "abstractive" / f"{meeting}.abssumm.xml"
     root = _parse(p, skipped) if p.is_file() else None

@@ -60,9 +60,6 @@ class Recording:
     def has_text(self) -> bool:
         return any(t.text.strip() for t in self.turns)
 
-    def speakers(self) -> list[str]:
-        return sorted({t.speaker for t in self.turns})
-
 
 @dataclass
 class SkippedRows:

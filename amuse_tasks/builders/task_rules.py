@@ -4,8 +4,8 @@ The rules (also in the README):
 
 Clips.  A *window clip* is a stretch of one recording that starts at a turn start and ends at a
 turn end, 10-50 s long (``min_clip``/``max_clip``), with at least two speakers and no silence
-longer than 8 s (``max_gap``); windows are taken greedily from the start of the recording and do not overlap.  ``srid`` and ``csnl``
-cut *scene clips*: two or three excerpts of the recording joined in one file, 10-50 s in all.
+longer than 8 s (``max_gap``); windows are taken greedily from the start of the recording and
+do not overlap.  ``srid`` and ``csnl`` cut *scene clips*: two or three excerpts of the recording joined in one file, 10-50 s in all.
 Every record starts at 0 of its clip file, so clip seconds = window seconds = file seconds.
 
 People.  A person can be an option only if the clip identifies them: a visible face (described
@@ -84,7 +84,6 @@ class ClipPlan:
     parts: list[tuple[Path, float, float]]
     records: list[dict] = field(default_factory=list)
     faces: list[FaceTrack] = field(default_factory=list)
-    source: str = ""
 
     @property
     def duration(self) -> float:
@@ -340,7 +339,7 @@ def window_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan
         dur = _r(w1 - w0)
         meta = {"source": corpus, "recording": rec.id, "source_spans": [[w0, w1]],
                 "overlap_ratio": overlap_ratio(turns)}
-        plan = ClipPlan(clip_id, [(rec.media, w0, w1)], faces=faces, source=corpus)
+        plan = ClipPlan(clip_id, [(rec.media, w0, w1)], faces=faces)
         for task in ("avsa", "nsp", "stg", "avds"):
             if task not in cfg.tasks or counts[task] >= cfg.per_recording:
                 continue
@@ -412,7 +411,7 @@ def srid_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
             r = srid_record(cturns, cfaces, target, [(0.0, _r(len1)), (_r(len1), _r(len1 + span[1] - span[0]))],
                             cfg, _rng(cfg, rec.id, clip_id, "srid"), clip_id, meta)
             if r is not None:
-                plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces, corpus))
+                plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces))
                 break
     return plans
 
@@ -470,7 +469,7 @@ def csnl_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
                     meta, _faces_of(cfaces))
         r["rationale"] = "In the recording, " + ", then ".join(
             f"scene {true_order[c]} (from {chain[c][0]:.1f} s)" for c in range(n)) + " happened in that order."
-        plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces, corpus))
+        plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces))
     return plans
 
 

@@ -144,5 +144,5 @@ def plan_clips(utterances: dict[str, list[Utterance]], cfg: BuildConfig, corpus:
         r = srid_record(turns, faces, turns[0], [(0.0, round(d1, 3)), (round(d1, 3), round(off, 3))],
                         cfg, random.Random(f"{cfg.seed}|{clip_id}|srid"), clip_id, meta)
         if r is not None:
-            plans.append(ClipPlan(clip_id, parts, [r], faces, corpus))
+            plans.append(ClipPlan(clip_id, parts, [r], faces))
     return plans

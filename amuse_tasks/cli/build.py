@@ -86,6 +86,14 @@ def _config(a: argparse.Namespace, allowed: tuple[str, ...] = TASK_IDS) -> Build
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     a = parser().parse_args(argv)
+    try:
+        return _run(a)
+    except (FileNotFoundError, ValueError) as e:  # unusable inputs: one clear line, no traceback
+        print(f"amuse-build {a.cmd}: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(a: argparse.Namespace) -> int:
     if a.cmd == "push":
         from amuse_tasks.builders.hub import push_dataset
 

@@ -2,20 +2,20 @@
 
 lm-eval 0.4.13 reads no plugin entry points, so the task folder is added by wrapping
 ``TaskManager.__init__`` (the class itself, so every module that already imported the name sees
-it) and the models are registered by importing their modules after ``lm_eval.models``.
+it) and the models are registered as lazy "module:Class" placeholders after ``lm_eval.models``
+(nothing heavy is imported until a run asks for ``--model amuse-agent`` / ``amuse-omni``).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import importlib.util
 import logging
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-MODEL_MODULES = ("amuse_tasks.models.agent", "amuse_tasks.models.omni")  # register amuse-agent / amuse-omni
+MODELS = {"amuse-agent": "amuse_tasks.models.agent:AmuseAgentLM", "amuse-omni": "amuse_tasks.models.omni:AmuseOmniLM"}
 
 
 def task_dir() -> Path:
@@ -59,25 +59,26 @@ def patch_task_manager(manager_cls=None) -> bool:
 
 
 def register_models() -> list[str]:
-    """Import the AMUSE model modules (their ``@register_model`` runs); returns those registered.
+    """Register the AMUSE models lazily; returns the names registered.
 
     ``lm_eval.models`` is imported first: registering into an empty registry would stop the
-    built-in models (``hf``, ``dummy``) from resolving.  A module that does not exist yet is skipped.
+    built-in models (``hf``, ``dummy``) from resolving.  A model whose module is not installed is
+    skipped, so a missing optional part never breaks the others.
     """
     import lm_eval.models  # noqa: F401
+    from lm_eval.api.registry import model_registry
 
     done = []
-    for name in MODEL_MODULES:
+    for name, target in MODELS.items():
+        module = target.split(":")[0]
         try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name is not None and name.startswith(e.name):
-                log.debug("%s not available: %s", name, e)
-                continue
-            log.warning("could not register AMUSE models from %s: %s", name, e)
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            log.debug("%s: module %s not available, not registered", name, module)
             continue
-        except Exception as e:  # a broken optional model must not break evaluation of others
-            log.warning("could not register AMUSE models from %s: %s", name, e)
-            continue
+        if name not in model_registry:
+            model_registry.register(name, target=target)
         done.append(name)
     return done

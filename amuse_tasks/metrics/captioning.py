@@ -32,7 +32,7 @@ def caption_backend() -> str:
     return "python"
 
 
-def _get_meteor():
+def meteor_scorer():
     """The process-wide METEOR scorer (its JVM starts once and is closed at exit)."""
     global _meteor
     with _meteor_lock:
@@ -74,7 +74,7 @@ def coco_scores(preds: list[str], refs: list[str]) -> dict[str, float]:
     gts = {i: tok[f"r{i}"] for i in range(len(refs))}
     res = {i: tok[f"p{i}"] for i in range(len(preds))}
     bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
-    meteor, _ = _get_meteor().compute_score(gts, res)
+    meteor, _ = meteor_scorer().compute_score(gts, res)
     rouge, _ = Rouge().compute_score(gts, res)
     cider, _ = Cider().compute_score(gts, res)
     return {"bleu4": 100 * float(bleu[3]), "meteor": 100 * float(meteor),

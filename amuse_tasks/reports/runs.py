@@ -1,7 +1,8 @@
 """Read lm-eval result folders: ``results_<date>.json`` and ``samples_<task>_<date>.jsonl``.
 
 One results file is one run (a model with its arguments, over some AMUSE tasks and modes).
-Its label is the lm-eval model folder name (``model_name_sanitized``) unless the user names it.
+Its label is the model type plus its ``pretrained``/``backbone``/``policy`` argument (e.g.
+``hf (SmolLM2-135M-Instruct)``) unless the user names it.
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ def load_run(results_file: Path, label: str | None = None) -> Run | None:
         log.warning("%s: no 'results' object; skipped", results_file)
         return None
     cfg = data.get("config") or {}
-    model_args = cfg.get("model_args") or ""
-    run = Run(label or results_file.parent.name, results_file, str(cfg.get("model", "?")),
-              model_args if isinstance(model_args, str) else json.dumps(model_args, sort_keys=True))
+    model, args = str(cfg.get("model", "?")), cfg.get("model_args") or {}
+    if isinstance(args, str):
+        args = dict(kv.split("=", 1) for kv in args.split(",") if "=" in kv)
+    backbone = args.get("pretrained") or args.get("backbone") or args.get("policy")
+    default = f"{model} ({Path(str(backbone)).name})" if backbone else model
+    run = Run(label or default, results_file, model, ",".join(f"{k}={v}" for k, v in sorted(args.items())))
     for name, block in data["results"].items():
         m = TASK_NAME.match(name)
         if m and isinstance(block, dict):
@@ -89,7 +93,7 @@ def load_run(results_file: Path, label: str | None = None) -> Run | None:
 def find_runs(folders: list[str | Path], labels: dict[str, str] | None = None) -> list[Run]:
     """Every results_*.json under the folders, in path order.
 
-    labels: folder or results-file path -> display name (else the model folder's name; a name
+    labels: folder or results-file path -> display name (else derived from the model; a name
     that repeats gets the results timestamp appended).
     """
     labels = {str(Path(k).resolve()): v for k, v in (labels or {}).items()}

@@ -106,10 +106,13 @@ def highlights(clip: Clip) -> list[tuple[int, float, float]]:
     for p in clip.timeline.placed:
         if clip.plot.lines[p.line].intent == "backchannel":
             continue
-        if prev is not None and p.speaker != prev:
+        if prev is not None and p.speaker != prev.speaker:
+            # one cue at a time: not before the current turn began, nor before the scene
             scene_start = max(a for a, _ in clip.timeline.scenes if a <= p.start)
-            out.append((p.speaker, round(max(scene_start, p.start - render.HIGHLIGHT_LEAD), 3), p.start))
-        prev = p.speaker
+            since = max(scene_start, prev.start + 0.1, p.start - render.HIGHLIGHT_LEAD)
+            if since < p.start:
+                out.append((p.speaker, round(since, 3), p.start))
+        prev = p
     return out
 
 

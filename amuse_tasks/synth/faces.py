@@ -2,9 +2,9 @@
 
 ``lfw_subset()`` ships 100 face crops (25x25 grey, tight around the face) plus 100 non-faces.
 FACE_POOL lists the crops that OpenCV's offline Haar detector (``cv2.data.haarcascades``,
-frontalface_default) finds, alone and centred, at every size from 46 to 90 px and mirrored:
-checked once with opencv-python-headless 4.14 and fixed here so a build never depends on the
-installed detector.  ``tests/synth`` re-checks detection on the rendered clips.
+frontalface_default) finds as rendered here: every size from 47 to 96 px, every skin tone,
+brightness 0.85-1.15, mirrored or not, mouth closed or open.  Checked once with
+opencv-python-headless 4.14 and fixed here so a build never depends on the installed detector.  ``tests/synth`` re-checks detection on the rendered clips.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 
 FACE_POOL = (
-    0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29,
-    31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 48, 49, 50, 51, 52, 53, 54, 55,
-    56, 57, 58, 59, 60, 61, 62, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 76, 77, 78, 79, 80, 81,
-    82, 83, 84, 85, 86, 87, 88, 90, 91, 92, 93, 94, 95, 97, 98, 99,
+    0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 14, 15, 18, 19, 20, 23, 24, 25, 26, 27, 28, 29, 31, 33, 34,
+    35, 36, 37, 38, 40, 41, 42, 43, 44, 45, 46, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
+    62, 64, 65, 66, 67, 69, 70, 71, 72, 73, 74, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 90,
+    91, 92, 93, 94, 95, 97, 99,
 )
 
 # Where the mouth sits in an LFW crop, as fractions of the face box (x centre, y centre, width).

@@ -115,8 +115,10 @@ class ClipRecords:
 
     # ---- the six tasks -------------------------------------------------------------------
     def avds(self) -> dict:
+        # the story's key lines, plus each person's first line so everyone who talks is attributed
         lines = [self.c.plot.lines[p.line] for p in self.mains]
-        gists = [ln.gist for ln in lines if ln.intent in SUMMARY]
+        firsts = {next(i for i, ln in enumerate(lines) if ln.speaker == p) for p in {ln.speaker for ln in lines}}
+        gists = [ln.gist for i, ln in enumerate(lines) if ln.intent in SUMMARY or i in firsts]
         q = ("Summarize the dialogue in a few sentences. Attribute what is said to the people by their "
              f"labels ({', '.join(self.names)}).")
         return self.base("avds", 0.0, self.c.duration, q, [], " ".join(g for g in gists if g))

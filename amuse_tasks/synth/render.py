@@ -105,8 +105,10 @@ def _base_frame(look: SceneLook, faces: list[int], tones: list[int]) -> np.ndarr
         tone = SKIN_TONES[tones[seat.person]]
         skin = tuple(int(255 * t * 0.8) for t in tone)
         cv2.rectangle(img, (x + w // 3, y + h), (x + 2 * w // 3, y + h + h // 6), skin, -1)  # neck
-        cv2.ellipse(img, (x + w // 2, y + h + h // 6 + h), (int(0.75 * w), h), 0, 180, 360,
-                    SHIRTS[seat.shirt], -1)  # shoulders
+        tx, ty, tw, th = seat.tile
+        bottom = ty + th  # shoulders stay inside the seat's tile, clear of the faces below
+        cv2.ellipse(img, (x + w // 2, bottom), (int(0.75 * w), bottom - (y + h + h // 6)), 0, 180, 360,
+                    SHIRTS[seat.shirt], -1)
         img[y:y + h, x:x + w] = render_face(faces[seat.person], w, tone, seat.gain, seat.flip)
     return img
 

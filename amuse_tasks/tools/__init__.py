@@ -1,11 +1,21 @@
-"""Perception tools: one interface (``Toolbox``), backends chosen by name, results cached on disk."""
+"""Perception tools: one interface (``Toolbox``), backends chosen by name, results cached on disk.
 
-from amuse_tasks.tools.backends import PRESETS, backends_tag, parse_backends
-from amuse_tasks.tools.base import BackendUnavailable, ToolError
-from amuse_tasks.tools.cache import ToolCache
-from amuse_tasks.tools.clip import Clip
-from amuse_tasks.tools.schemas import TOOL_SCHEMAS, schemas_for
-from amuse_tasks.tools.toolbox import Toolbox
+Names are imported lazily, so ``amuse_tasks.tools.schemas`` stays cheap (no media/torch import).
+"""
 
-__all__ = ["BackendUnavailable", "Clip", "PRESETS", "TOOL_SCHEMAS", "ToolCache", "ToolError", "Toolbox",
-           "backends_tag", "parse_backends", "schemas_for"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Toolbox": "toolbox", "Clip": "clip", "ToolCache": "cache", "ToolError": "base", "BackendUnavailable": "base",
+    "PRESETS": "backends", "parse_backends": "backends", "backends_tag": "backends",
+    "TOOL_SCHEMAS": "schemas", "schemas_for": "schemas",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"amuse_tasks.tools.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'amuse_tasks.tools' has no attribute {name!r}")

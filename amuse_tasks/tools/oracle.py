@@ -61,7 +61,8 @@ class OracleFaces(OracleASR):
     kind = "faces"
 
     def run(self, clip: Clip, ctx=None) -> list[dict]:
-        """Ground-truth face tracks, one per contiguous run of boxes inside the window; id = the person."""
+        """Ground-truth face tracks, one per run of the same box inside the window (a moved face, e.g.
+        after a scene cut, starts a new track); id = the person."""
         rec = _record(clip)
         person_of = {p.get("face_track"): p["label"] for p in rec["people"] if p.get("face_track")}
         tracks = []
@@ -72,7 +73,7 @@ class OracleFaces(OracleASR):
                 a, e = max(b["start"], clip.start) - clip.start, min(b["end"], clip.end) - clip.start
                 if e <= a:
                     continue
-                if cur is not None and a - cur["end"] <= 0.05:
+                if cur is not None and a - cur["end"] <= 0.05 and cur["boxes"][-1][1:] == list(b["box"]):
                     cur["end"] = e
                     cur["boxes"].append([a, *b["box"]])
                 else:

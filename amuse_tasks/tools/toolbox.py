@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from amuse_tasks.media import MediaError
 from amuse_tasks.schema import LETTERS
 from amuse_tasks.tools.backends import backends_tag, build_backend, parse_backends
 from amuse_tasks.tools.base import BackendUnavailable, ToolError
@@ -171,8 +172,11 @@ class Toolbox:
                             "start": seg["start"], "end": seg["end"], "text": seg["text"]})
                 continue
             words = seg.get("words") or [{"start": seg["start"], "end": seg["end"], "word": seg["text"]}]
-            for w in words:
-                voice = self._voice_at(w["start"], w["end"])
+            voices = [self._voice_at(w["start"], w["end"]) for w in words]
+            for i in range(1, len(voices) - 1):  # one word between two of the same voice is that voice
+                if voices[i - 1] == voices[i + 1] != voices[i]:
+                    voices[i] = voices[i - 1]
+            for w, voice in zip(words, voices):
                 if out and out[-1]["voice"] == voice and out[-1].get("_seg") is seg and w["start"] - out[-1]["end"] < 1.0:
                     out[-1]["end"], out[-1]["text"] = w["end"], out[-1]["text"] + w["word"]
                 else:
@@ -255,6 +259,9 @@ class Toolbox:
             out["ok"] = True
         except (ToolError, BackendUnavailable) as e:
             out["error"] = str(e)
+        except (MediaError, OSError) as e:  # this sample's media is missing or broken
+            log.warning("tool %s on clip %s: %s", name, self.clip.clip_id, e)
+            out["error"] = f"{name} failed: {e}"
         except Exception as e:  # a media or backend failure is this call's error, not the run's
             log.warning("tool %s failed on clip %s: %s", name, self.clip.clip_id, e, exc_info=True)
             out["error"] = f"{name} failed: {type(e).__name__}: {e}"

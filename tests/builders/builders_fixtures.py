@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 
-
 def make_media(path: Path, duration: float, utterances=(), *, video: bool = True,
                size: tuple[int, int] = (96, 72), fps: int = 10) -> Path:
     """Write ``path``: a test-pattern video (or audio only) whose audio speaks each (start, text)."""

@@ -72,10 +72,10 @@ def test_ami_reader_turns_words_roles_and_summary_links(tmp_path):
     [rec] = ami.load_recordings(tmp_path / "ann", tmp_path / "media", skipped)
     assert len(rec.turns) == 28
     assert rec.turns[0].speaker == "Project Manager" and rec.turns[0].text == "we should talk about the budget number 0."
-    assert rec.turns[2].text == "we should talk about the remote number 2."  # the malformed word keeps no time, text is intact
+    assert rec.turns[2].text == "we talk about the remote number 2."  # the malformed word alone is dropped
     assert len(skipped) == 2
-    assert "ES2002a.C.words.xml:<w ES2002a.C.words0>: field 'starttime/endtime'" in skipped.messages[0]
-    assert "summlink.xml:<summlink #9>: field 'nite:pointer'" in skipped.messages[1]
+    assert "ES2002a.C.words.xml:<w ES2002a.C.words1>: field 'starttime/endtime'" in skipped.messages[0]
+    assert "summlink.xml:<summlink #5>: field 'nite:pointer'" in skipped.messages[1]
     by_text = {u.text: u.spans for u in rec.summary}
     assert sorted(by_text) == sorted(sentences.values())
     assert by_text[sentences[1]] == [(0.5, 3.0), (3.5, 6.0)]

@@ -82,3 +82,14 @@ def test_srt_text_goes_to_the_turn_it_overlaps_most(tmp_path):
     assert len(skipped) == 1 and f"{srt}:6: field 'time'" in skipped.messages[0]
     turns = attach_text([Turn("a", 0.0, 2.5), Turn("b", 2.5, 5.0)], utts)
     assert [t.text for t in turns] == ["hello there", "general kenobi"]
+
+
+def test_cli_reports_unusable_input_in_one_line(tmp_path, capsys):
+    from amuse_tasks.cli.build import main
+
+    assert main(["rttm", "--rttm", str(tmp_path / "none.rttm"), "--media", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "amuse-build rttm: error:" in capsys.readouterr().err and "none.rttm" in capsys.readouterr().err + str(tmp_path / "none.rttm")
+    (tmp_path / "a.rttm").write_text("SPEAKER a 1 0.0 2.0 <NA> <NA> x <NA> <NA>\n")
+    assert main(["rttm", "--rttm", str(tmp_path / "a.rttm"), "--media", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    log = json.loads((tmp_path / "o" / "build_log.json").read_text())
+    assert "no media file for recording 'a'" in log["skipped_rows"][0]  # nothing built, and why

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from amuse_tasks.metrics.captioning import caption_backend, cider_d, coco_scores, python_scores
+from amuse_tasks.metrics.captioning import caption_backend, cider_d, coco_scores, meteor_scorer, python_scores
 
 PREDS = ["Dev opened the meeting and Hugo suggested a new date.", "", "Maya offered to handle the van."]
 REFS = ["Dev opened the discussion and Hugo suggested the start of next quarter.",
@@ -48,7 +48,6 @@ def test_coco_identical_text_bleu4_is_100():
 def test_coco_matches_pycocoevalcap_called_directly():
     from pycocoevalcap.bleu.bleu import Bleu
     from pycocoevalcap.cider.cider import Cider
-    from pycocoevalcap.meteor.meteor import Meteor
     from pycocoevalcap.rouge.rouge import Rouge
     from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
@@ -56,12 +55,11 @@ def test_coco_matches_pycocoevalcap_called_directly():
     tok = PTBTokenizer()
     gts = tok.tokenize({i: [{"caption": r}] for i, r in enumerate(REFS)})
     res = tok.tokenize({i: [{"caption": p}] for i, p in enumerate(preds)})
-    meteor = Meteor()
+    meteor = meteor_scorer()  # pycocoevalcap's Meteor; one JVM per process is the point
     direct = {"bleu4": 100 * Bleu(4).compute_score(gts, res, verbose=0)[0][3],
               "meteor": 100 * meteor.compute_score(gts, res)[0],
               "rougeL": 100 * Rouge().compute_score(gts, res)[0],
               "cider": 100 * Cider().compute_score(gts, res)[0]}
-    meteor.meteor_p.kill()
     ours = coco_scores(PREDS, REFS)
     assert ours == pytest.approx(direct)
     # the pure-Python CIDEr-D follows coco-caption's CIDEr-D; tokenization differs only in punctuation here

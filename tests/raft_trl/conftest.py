@@ -96,3 +96,44 @@ def raft_args(tmp_path, **overrides):
                 sra_budget=0.1, gradient_checkpointing=False, seed=0, disable_tqdm=True)
     base.update(overrides)
     return RAFTConfig(**base)
+
+
+def _record(i: int, task: str) -> dict:
+    people = [{"label": "Person 1", "description": "man, left", "face_track": "t1"},
+              {"label": "Person 2", "description": "woman, right", "face_track": "t2"}]
+    segments = [{"speaker": "Person 1", "start": 10.0, "end": 12.5, "text": "we should leave before the rain"},
+                {"speaker": "Person 2", "start": 12.8, "end": 15.0, "text": "the car is not ready yet"}]
+    faces = [{"track": "t1", "person": "Person 1", "boxes": [{"start": 10.0, "end": 15.0, "box": [10, 20, 40, 40]}]},
+             {"track": "t2", "person": "Person 2", "boxes": [{"start": 10.0, "end": 15.0, "box": [90, 20, 40, 40]}]}]
+    rec = {"schema_version": "1.0", "id": f"{task}-{i}", "task": task, "clip_id": f"clip{i}",
+           "video": f"clips/clip{i}.mp4", "audio": f"clips/clip{i}.wav", "start": 10.0, "end": 16.0,
+           "people": people, "segments": segments, "scenes": [{"start": 10.0, "end": 16.0}], "faces": faces,
+           "expected_tools": ["transcribe", "track_faces", "lip_sync"], "cues": None}
+    if task == "avsa":
+        rec.update(question='Who said "the car is not ready yet"?', options=["Person 1", "Person 2"], answer="B")
+    else:
+        rec.update(question='When does Person 2 say "the car is not ready yet"?', options=[],
+                   answer=[[12.8, 15.0]], expected_tools=["diarize", "transcribe"])
+    return rec
+
+
+@pytest.fixture
+def records_root(tmp_path):
+    """A tiny AMUSE dataset (records only: guided prompts and rewards need no media)."""
+    import json
+
+    root = tmp_path / "amuse"
+    root.mkdir()
+    recs = [_record(i, task) for i in range(2) for task in ("avsa", "stg")]
+    recs[0]["reference_trace"] = "VOICE_2 speaks at 2.8-5.0 with FACE_B.\nAnswer: B"
+    (root / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return root
+
+
+@pytest.fixture
+def tiny_model_dir(tmp_path, tiny_tokenizer):
+    """A tiny Qwen2 + tokenizer saved like a Hub checkpoint, for the training script."""
+    path = tmp_path / "tiny-qwen2"
+    make_qwen2(tiny_tokenizer).save_pretrained(path)
+    tiny_tokenizer.save_pretrained(path)
+    return path

@@ -80,3 +80,31 @@ def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, ta
             assert torch.allclose(got[n], p.grad, atol=1e-6, rtol=1e-4), n
     # the weights the step used are K * softmax per group
     assert torch.allclose(inputs["rro_weights"].view(-1).sum(), torch.tensor(8.0), atol=1e-5)
+
+
+def test_temporal_term_uses_hidden_states_of_the_loss_forward(tmp_path, tiny_tokenizer):
+    from raft_trl.temporal import temporal_loss
+
+    model = make_qwen2(tiny_tokenizer)
+    args = raft_args(tmp_path, temporal_weight=0.5, temporal_text_weight=2.0, align_weight=0.0)
+    trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(1), processing_class=tiny_tokenizer)
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    inputs = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
+    cite = tiny_tokenizer("VOICE_1 at 0.5-2.0\nVOICE_2 at 3.0-4.0", add_special_tokens=False)["input_ids"]
+    inputs["completion_ids"] = torch.tensor([cite] * 4)
+    inputs["completion_mask"] = torch.ones_like(inputs["completion_ids"])
+    rows = trainer._temporal_rows(inputs, inputs["prompt_ids"].size(1) + len(cite))
+    assert all(r.cue.keys() & r.response.keys() == {0, 1} for r in rows)
+    with torch.no_grad():
+        with_temp = trainer.compute_loss(trainer.model, inputs)
+        trainer.args.temporal_weight = 0.0
+        without = trainer.compute_loss(trainer.model, inputs)
+        ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
+        att = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
+        hidden = trainer.model(input_ids=ids, attention_mask=att, output_hidden_states=True).hidden_states[-1]
+    expected, n = temporal_loss(hidden, rows, gamma=2.0)
+    assert n == 4 and expected > 0
+    assert (with_temp - without).item() == pytest.approx(0.5 * expected.item(), rel=1e-4)
+    logged = trainer._metrics["train"]["raft/temporal_rows"]
+    assert logged[0] == 4

@@ -1,0 +1,150 @@
+"""lm-eval model ``amuse-agent``: the agentic protocol of AMUSE around a backbone.
+
+    lm_eval --model amuse-agent --model_args policy=baseline,tools=offline --tasks 'amuse_*_agentic'
+    lm_eval --model amuse-agent --model_args pretrained=smollm2-offline,tools=offline ...
+    lm_eval --model amuse-agent --model_args base_url=http://localhost:8000/v1,model=NAME ...
+
+Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file`` / ``dtype`` /
+``device_map`` (HF chat backbone), ``base_url`` / ``model`` / ``api_key_env`` (OpenAI-compatible
+endpoint), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
+``tool_cache`` (directory), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
+(offer the image tool, default false), ``drop`` (modality ablation: ``audio``, ``video`` or
+``audio+video``: the tools of a removed modality are not offered and refuse calls).
+Each response is the full transcript with its ``<trace>`` JSON (in ``--log_samples`` output).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from lm_eval.api.model import LM
+from lm_eval.api.registry import register_model
+from tqdm import tqdm
+
+from amuse_tasks.models.distributed import RankedLM
+from amuse_tasks.models.episode import Episode
+from amuse_tasks.tasks import TOOL_NAMES
+
+log = logging.getLogger(__name__)
+
+AUDIO_TOOLS = ("transcribe", "diarize", "lip_sync", "vad")
+VIDEO_TOOLS = ("track_faces", "lip_sync", "face_crop")
+
+
+def _bool(v) -> bool:
+    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
+
+
+def media_reference(instance) -> dict:
+    """The media reference of an agentic request (third request arg), else built from the doc."""
+    if len(instance.args) > 2 and isinstance(instance.args[2], dict):
+        for key in ("audio", "visual"):
+            refs = instance.args[2].get(key) or []
+            if refs and isinstance(refs[0], dict):
+                return refs[0]
+    from amuse_tasks.lm_eval_glue.docs import media_ref
+
+    return media_ref(instance.doc)
+
+
+def disabled_tools(drop: str | None) -> dict[str, str]:
+    """Tool name -> reason, for the modality ablation ``drop``."""
+    parts = {p for p in (drop or "").replace(",", "+").split("+") if p}
+    unknown = parts - {"audio", "video"}
+    if unknown:
+        raise ValueError(f"drop={drop!r}: unknown modality {sorted(unknown)} (audio, video)")
+    out = {}
+    for part, tools in (("audio", AUDIO_TOOLS), ("video", VIDEO_TOOLS)):
+        if part in parts:
+            out.update({t: f"{part} removed (ablation)" for t in tools})
+    return out
+
+
+@register_model("amuse-agent")
+class AmuseAgentLM(RankedLM, LM):
+    MULTIMODAL = True  # agentic tasks carry media references (doc_to_image/doc_to_audio)
+
+    def __init__(self, policy: str | None = None, pretrained: str | None = None, gguf_file: str | None = None,
+                 base_url: str | None = None, model: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 tools: str = "offline", tool_cache: str | None = None, max_steps: int = 8,
+                 max_new_tokens: int = 384, face_crop=False, drop: str | None = None, device: str | None = None,
+                 dtype: str | None = None, device_map: str | None = None, batch_size=1, **kwargs):
+        super().__init__()
+        self._init_ranks()
+        policy = policy or ("chat" if (pretrained or base_url) else None)
+        if policy not in ("chat", "baseline"):
+            raise ValueError("amuse-agent needs policy=baseline, or a backbone: pretrained=<HF id/path or "
+                             "smollm2-offline> or base_url=<OpenAI-compatible endpoint>,model=<name>")
+        from amuse_tasks.tools.backends import parse_backends
+
+        parse_backends(tools)  # fail fast on a bad spec, before any request
+        self.tools, self.tool_cache, self.max_steps = tools, tool_cache, int(max_steps)
+        self.disabled = disabled_tools(drop)
+        offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or _bool(face_crop))]
+        from amuse_tasks.tools.schemas import schemas_for
+
+        self.schemas = schemas_for(offered)
+        if policy == "baseline":
+            from amuse_tasks.models.baseline_policy import BaselinePolicy
+
+            self.policy, self.backbone_name = BaselinePolicy(), "baseline"
+        else:
+            from amuse_tasks.models.chat_backbones import HFChat, OpenAIChat
+            from amuse_tasks.models.chat_policy import ChatPolicy
+
+            if base_url:
+                if not model:
+                    raise ValueError("base_url needs model=<name served by the endpoint>")
+                chat = OpenAIChat(base_url, model, api_key_env=api_key_env, max_new_tokens=int(max_new_tokens))
+            else:
+                dev = device or ("cuda" if _cuda() else "cpu")
+                if self._world_size > 1 and dev.startswith("cuda") and not device_map:
+                    dev = f"cuda:{int(__import__('os').environ.get('LOCAL_RANK', self._rank))}"
+                chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,
+                              max_new_tokens=int(max_new_tokens), device_map=device_map)
+            self.policy, self.backbone_name = ChatPolicy(chat), chat.name
+        self._device = "cpu"
+
+    @property
+    def tokenizer_name(self) -> str:
+        return f"amuse-agent:{self.backbone_name}"
+
+    def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+        from amuse_tasks.tools.clip import Clip
+        from amuse_tasks.tools.toolbox import Toolbox
+
+        out = []
+        for inst in tqdm(requests, desc=f"amuse-agent[{self.backbone_name}]", disable=disable_tqdm or self._rank != 0):
+            doc, prompt = inst.doc, inst.args[0]
+            try:
+                toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache)
+                ep = Episode(toolbox, self.max_steps, self.disabled)
+                if self.backbone_name == "baseline":
+                    self.policy.run(doc, ep)
+                else:
+                    self.policy.run(doc, prompt, ep, self.schemas)
+                text = ep.transcript()
+            except Exception as e:  # one broken sample is logged and scored as unanswered, never fatal
+                log.warning("amuse-agent: sample %s failed: %s", doc.get("id"), e, exc_info=True)
+                trace = {"steps": 0, "max_steps": self.max_steps, "limit_reached": False, "calls": [], "seconds": 0.0,
+                         "error": f"{type(e).__name__}: {e}"}
+                text = f"<reflect>the agent failed: {type(e).__name__}</reflect><trace>{json.dumps(trace)}</trace>"
+            out.append(text)
+            self.cache_hook.add_partial("generate_until", inst.args[:2], text)
+        return out
+
+    def loglikelihood(self, requests, disable_tqdm: bool = False):
+        raise NotImplementedError("amuse-agent only generates (AMUSE agentic tasks are generate_until)")
+
+    def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+        raise NotImplementedError("amuse-agent only generates (AMUSE agentic tasks are generate_until)")
+
+
+def _cuda() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:
+        return False

