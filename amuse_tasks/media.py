@@ -138,6 +138,9 @@ def read_video(path: str | Path, start: float = 0.0, end: float | None = None, *
             raise MediaError(p, f"corrupt video data ({e})") from None
     if not frames:
         raise MediaError(p, f"no frames decoded in [{start}, {end}] s (truncated or corrupt file)")
+    frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.1
+    if times[-1] < end - max(0.5, 2 * frame_s):
+        raise MediaError(p, f"video data ends at {times[-1]:.3f} s, before the span end {end} s (truncated)")
     return np.stack(frames), np.asarray(times, np.float64)
 
 

@@ -22,8 +22,8 @@ ANSWER_FORMATS = {
     "choice": "Reply with the letter of exactly one option, in the form 'Answer: X'.",
     "choice+rationale": ("Reply with the letter of exactly one option, then one sentence of rationale, "
                          "in the form 'Answer: X. <rationale>'."),
-    "intervals": ("Reply with the time span(s) in seconds from the clip start as start-end, several spans "
-                  "separated by commas, in the form 'Answer: 12.3-15.0'."),
+    "intervals": ("Reply with the time span(s) in seconds from the clip start, several spans separated by "
+                  "commas, in the form 'Answer: START-END'."),
     "text": ("Reply with a summary of the dialogue in 2-4 sentences that names who said what, using the "
              "people labels above."),
 }

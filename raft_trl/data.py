@@ -3,12 +3,12 @@
 Training and evaluation format prompts identically: the user message is exactly the lm-eval
 task's prompt text (agentic rows add the agent system prompt as a system message). Columns the
 reward functions read: ``cues`` (JSON of the cue dict the rewards check against, window seconds),
-``task``, ``mode``, ``options``, ``answer`` (JSON; intervals shifted to window seconds like the
-model's answers), and ``reference_trace`` (L_align's target when present).
+``task``, ``mode``, ``options``, ``answer`` (JSON; ``stg`` intervals are in window seconds in the
+records, like the prompts and the model's answers), and ``reference_trace`` (L_align's target when present).
 
-Cue sources: ``record`` (the record's own cues, oracle cues when it has none), ``oracle``
-(ground truth, ``amuse_tasks.cues.oracle_cues``), or ``tools:<backends>`` (perception tools with
-their cache, ``amuse_tasks.cues.tool_cues``).
+Cue sources: ``record`` (the record's own cues, oracle cues when it has none) or any source of
+``amuse_tasks.cues.guided_cues`` (``oracle``, ``offline`` or another tool backend spec, ``none``),
+so training sees the cues the evaluation shows.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from tqdm.auto import tqdm
 from amuse_tasks.cues import oracle_cues
 from amuse_tasks.prompts import agent_system_prompt, build_prompt
 from amuse_tasks.schema import load_cues, load_records, resolve_media
-from amuse_tasks.tasks import TASKS
 from amuse_tasks.tools.schemas import schemas_for
 
 log = logging.getLogger(__name__)
@@ -40,23 +39,15 @@ class Rows:
 
 
 def record_cues(record: dict, root: Path, source: str) -> dict:
-    """The cue dict of a record from the chosen source (window seconds)."""
-    if source == "oracle":
-        return oracle_cues(record)
+    """The cue dict of a record (window seconds): ``record`` = the record's own cues (oracle cues when it
+    has none); any other source goes to ``amuse_tasks.cues.guided_cues`` like the lm-eval guided tasks
+    (``oracle``, ``none``, or a tool backend spec such as ``offline``, read from ``cues/<tag>/`` or
+    computed with the perception cache)."""
     if source == "record":
         return load_cues(root, record) or oracle_cues(record)
-    if source.startswith("tools:"):
-        from amuse_tasks.cues import tool_cues
+    from amuse_tasks.cues import guided_cues
 
-        return tool_cues(record, root, backends=source.split(":", 1)[1])
-    raise ValueError(f"unknown cue source {source!r} (record, oracle or tools:<backends>)")
-
-
-def _window_answer(record: dict):
-    """The label as the model states it: interval answers in window seconds."""
-    if TASKS[record["task"]].answer_format == "intervals":
-        return [[round(a - record["start"], 3), round(b - record["start"], 3)] for a, b in record["answer"]]
-    return record["answer"]
+    return guided_cues(record, root, source)
 
 
 def window_audio(record: dict, root: Path, cache: Path) -> str:
@@ -91,7 +82,7 @@ def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_ca
         ref = json.dumps(ref)
     return {
         "prompt": prompt, "record_id": record["id"], "clip_id": record["clip_id"], "task": record["task"],
-        "mode": mode, "options": list(record.get("options") or []), "answer": json.dumps(_window_answer(record)),
+        "mode": mode, "options": list(record.get("options") or []), "answer": json.dumps(record["answer"]),
         "cues": json.dumps(cues), "reference_trace": ref or None,
     }
 

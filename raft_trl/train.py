@@ -38,8 +38,8 @@ class DataArguments:
     mode: str = field(default="guided", metadata={"help": "Prompt format.", "choices": list(TRAIN_MODES)})
     tasks: list[str] | None = field(default=None, metadata={"help": "Task ids to train on (default: all)."})
     cue_source: str = field(
-        default="record", metadata={"help": "Cues for guided prompts and perceptual rewards: record, oracle, or "
-                                            "tools:<backends>."})
+        default="record", metadata={"help": "Cues for guided prompts and perceptual rewards: record (the records' "
+                                            "cues, else oracle), oracle, none, or a tool backend spec (offline)."})
     split: str | None = field(default=None, metadata={"help": "Keep records whose `split` field equals this."})
     limit: int | None = field(default=None, metadata={"help": "Use at most this many records."})
     audio: bool = field(default=False, metadata={"help": "zeroshot rows carry the window audio (omni models)."})

@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from amuse_tasks.schema import load_records
+from amuse_tasks.schema import RECORDS_FILE, load_records
 from amuse_tasks.tasks import TASKS
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,13 @@ class RecordDocs(list):
 
 
 def data_root(amuse_root: str | os.PathLike | None = None) -> Path:
-    """The dataset root: the argument, else $AMUSE_DATA, else the embedded default set."""
+    """The dataset root: the argument, else $AMUSE_DATA when it holds records, else the embedded
+    default set (``default_root`` builds it on first use, at $AMUSE_DATA when that is set)."""
     if amuse_root:
         return Path(amuse_root).expanduser().resolve()
-    if os.environ.get("AMUSE_DATA"):
-        return Path(os.environ["AMUSE_DATA"]).expanduser().resolve()
+    env = os.environ.get("AMUSE_DATA")
+    if env and (Path(env).expanduser() / RECORDS_FILE).is_file():
+        return Path(env).expanduser().resolve()
     from amuse_tasks.default_set import default_root
 
     return default_root()

@@ -46,6 +46,8 @@ def process_results_agentic(doc: dict, results: list[str]) -> dict:
             **tool_metrics(transcript, TASKS[doc["task"]].expected_tools)}
 
 
+# Corpus-level aggregations, one per metric name the avds template declares; each receives the
+# (prediction, reference) pairs of the whole task, and all of one backend share one scoring pass.
 def _corpus(items: list[tuple[str, str]], name: str, backend: str) -> float:
     return corpus_scores(tuple((str(p), str(r)) for p, r in items), backend)[name]
 

@@ -22,7 +22,7 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 from tqdm import tqdm
 
-from amuse_tasks.models.distributed import RankedLM
+from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.tasks import TOOL_NAMES
 
@@ -98,9 +98,7 @@ class AmuseAgentLM(RankedLM, LM):
                     raise ValueError("base_url needs model=<name served by the endpoint>")
                 chat = OpenAIChat(base_url, model, api_key_env=api_key_env, max_new_tokens=int(max_new_tokens))
             else:
-                dev = device or ("cuda" if _cuda() else "cpu")
-                if self._world_size > 1 and dev.startswith("cuda") and not device_map:
-                    dev = f"cuda:{int(__import__('os').environ.get('LOCAL_RANK', self._rank))}"
+                dev = pick_device(device, self._world_size, self._rank)
                 chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,
                               max_new_tokens=int(max_new_tokens), device_map=device_map)
             self.policy, self.backbone_name = ChatPolicy(chat), chat.name
@@ -140,11 +138,3 @@ class AmuseAgentLM(RankedLM, LM):
     def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
         raise NotImplementedError("amuse-agent only generates (AMUSE agentic tasks are generate_until)")
 
-
-def _cuda() -> bool:
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except ImportError:
-        return False

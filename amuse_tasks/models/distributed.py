@@ -48,3 +48,21 @@ class RankedLM:
     def barrier(self) -> None:
         if self._world_size > 1:
             self._dist().barrier()
+
+
+def pick_device(device: str | None, world_size: int, rank: int) -> str:
+    """The device to load on: lm-eval passes ``cuda`` by default, which falls back to the CPU when
+    there is no GPU; under several processes each rank takes ``cuda:LOCAL_RANK``."""
+    import torch
+
+    if device is None or device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            if device:
+                import logging
+
+                logging.getLogger(__name__).warning("device=%s requested but no GPU is available: using the CPU", device)
+            return "cpu"
+        if world_size > 1 and device in (None, "cuda"):
+            return f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
+        return device or "cuda"
+    return device

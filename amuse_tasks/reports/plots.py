@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from amuse_tasks.builders.conversation import Turn  # noqa: E402
 from amuse_tasks.builders.task_rules import overlap_ratio  # noqa: E402
 from amuse_tasks.reports.runs import Run  # noqa: E402
-from amuse_tasks.reports.tables import per_sample_metric, primary_metric, scaled  # noqa: E402
+from amuse_tasks.reports.tables import per_sample_metric, primary_metric, random_baseline, scaled  # noqa: E402
 from amuse_tasks.tasks import MODES, TASK_IDS  # noqa: E402
 
 FACTORS = {
@@ -49,7 +49,7 @@ def _series(runs: list[Run]) -> list[tuple[Run, str]]:
 
 def score_by_task_mode(runs: list[Run], path: Path) -> Path:
     series = _series(runs)
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(TASK_IDS) + 0.3 * len(series)), 4))
+    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(TASK_IDS) + 0.3 * len(series) + 2), 4))
     width = 0.8 / max(1, len(series))
     for k, (run, mode) in enumerate(series):
         ys = []
@@ -58,10 +58,16 @@ def score_by_task_mode(runs: list[Run], path: Path) -> Path:
             m = primary_metric(t, s)
             ys.append(scaled(m, s[m]) if m else 0.0)
         ax.bar([i + k * width for i in range(len(TASK_IDS))], ys, width, label=f"{run.label} / {mode}")
-    ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(TASK_IDS))], list(TASK_IDS))
+    centres = [i + width * (len(series) - 1) / 2 for i in range(len(TASK_IDS))]
+    rand = random_baseline(runs)
+    for i, t in enumerate(TASK_IDS):
+        if t in rand:
+            ax.hlines(rand[t], centres[i] - 0.45, centres[i] + 0.45, colors="black", linestyles="dashed",
+                      label="random (expected)" if t == next(iter(rand)) else None)
+    ax.set_xticks(centres, list(TASK_IDS))
     ax.set_ylabel("score (x100; avds BLEU-4, stg mIoU, others accuracy)")
     ax.set_title("AMUSE score by task and mode")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -82,7 +88,7 @@ def guided_agentic_drop(runs: list[Run]) -> list[tuple[str, str, float]]:
 
 def plot_drop(drops: list[tuple[str, str, float]], path: Path) -> Path:
     labels = sorted({d[0] for d in drops})
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     width = 0.8 / max(1, len(labels))
     for k, lab in enumerate(labels):
         vals = {t: v for l, t, v in drops if l == lab}
@@ -91,7 +97,7 @@ def plot_drop(drops: list[tuple[str, str, float]], path: Path) -> Path:
     ax.set_xticks([i + width * (len(labels) - 1) / 2 for i in range(len(TASK_IDS))], list(TASK_IDS))
     ax.set_ylabel("guided - agentic (points)")
     ax.set_title("Guided-to-agentic drop")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -124,7 +130,7 @@ def stratified_scores(runs: list[Run]) -> list[list]:
 
 
 def plot_stratified(rows: list[list], path: Path) -> Path:
-    fig, axes = plt.subplots(1, len(FACTORS), figsize=(4.2 * len(FACTORS), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(FACTORS), figsize=(4.2 * len(FACTORS) + 2, 3.6), sharey=True)
     for ax, (f, (_, names)) in zip(axes, FACTORS.items()):
         for series in sorted({(r[0], r[1]) for r in rows}):
             pts = {r[3]: r[5] for r in rows if (r[0], r[1]) == series and r[2] == f}
@@ -133,7 +139,7 @@ def plot_stratified(rows: list[list], path: Path) -> Path:
         ax.set_xticks(range(len(names)), names)
         ax.set_xlabel(f)
     axes[0].set_ylabel("mean per-sample score (x100)")
-    axes[-1].legend(fontsize=7)
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("Scores stratified by overlap, visible speakers and clip length")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

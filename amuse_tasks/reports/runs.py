@@ -93,8 +93,9 @@ def load_run(results_file: Path, label: str | None = None) -> Run | None:
 def find_runs(folders: list[str | Path], labels: dict[str, str] | None = None) -> list[Run]:
     """Every results_*.json under the folders, in path order.
 
-    labels: folder or results-file path -> display name (else derived from the model; a name
-    that repeats gets the results timestamp appended).
+    labels: folder or results-file path -> display name (else derived from the model).  Runs with
+    the same name over different tasks/modes are joined into one (e.g. a model's guided run and
+    its agentic run); runs that would overlap keep apart, named with their results timestamp.
     """
     labels = {str(Path(k).resolve()): v for k, v in (labels or {}).items()}
     files = sorted({p.resolve() for f in folders for p in
@@ -105,10 +106,18 @@ def find_runs(folders: list[str | Path], labels: dict[str, str] | None = None) -
         run = load_run(p, name)
         if run is not None:
             runs.append(run)
+    merged: list[Run] = []
+    for r in runs:  # one model's modes often come from separate runs: join them under one label
+        same = next((m for m in merged if m.label == r.label and not set(m.scores) & set(r.scores)), None)
+        if same is None:
+            merged.append(r)
+        else:
+            same.scores.update(r.scores)
+            same.samples.update(r.samples)
     seen: dict[str, int] = {}
-    for r in runs:
+    for r in merged:
         seen[r.label] = seen.get(r.label, 0) + 1
-    for r in runs:
+    for r in merged:
         if seen[r.label] > 1:
             r.label = f"{r.label} ({r.path.stem.removeprefix('results_')})"
-    return runs
+    return merged

@@ -22,7 +22,7 @@ from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
 from amuse_tasks.synth.voices import SAMPLE_RATE, VARIANTS, require_tools
 from amuse_tasks.tasks import TASKS
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "7"
 MAX_SPEAKERS = 10
 
 
@@ -135,7 +135,7 @@ Overlap ratio: fraction of speech time with two or more simultaneous speakers.
   speaker's own speech in each frame.
 - Shortly before a new speaker takes the turn, their seat is framed in yellow.
 - Scene cuts: everyone changes seat, shirt colour, brightness and (sometimes) is mirrored.
-- Dialogue: a scripted plot per clip (topic, proposals, questions, a problem raised in the first
+- Dialogue: a scripted plot per clip (topic, proposals, questions, a problem raised in an early
   scene and resolved in the last); lines never name a person, so questions and options carry
   no hint of who spoke.
 

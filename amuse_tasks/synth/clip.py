@@ -47,8 +47,8 @@ def plan_clip(clip_id: str, rng: random.Random, n_speakers: int, overlap: float)
     n_scenes = rng.choice((2, 3))
     voices = pick_voices(rng, n_speakers)
     faces = rng.sample(FACE_POOL, n_speakers)
-    target = rng.uniform(12.0, 48.0)
-    main_lines = max(3 * n_scenes, round(target / 2.4))
+    target = rng.uniform(12.0, 50.0)
+    main_lines = max(3 * n_scenes, round(target / 1.8))
     cache: dict = {}
     for _ in range(12):
         state = rng.getstate()

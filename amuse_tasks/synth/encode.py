@@ -21,7 +21,8 @@ def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: int, width: int, he
               audio: np.ndarray, sample_rate: int) -> int:
     """Encode frames (RGB uint8) and mono float audio into ``path``; returns the frame count."""
     n = 0
-    with av.open(str(path), mode="w", format="mp4") as out:
+    # faststart: the index goes first, so players and decoders can start before the end
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": "faststart"}) as out:
         vs = out.add_stream("libx264", rate=fps, options={"preset": "veryfast", "crf": "23", "threads": "1"})
         vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
         as_ = out.add_stream("aac", rate=sample_rate)

@@ -116,16 +116,23 @@ INTENTS = {
               "{S} warned that {problem}."),
     "payoff": (("Good news about that issue, {resolution}.", "By the way, {resolution}."),
                "{S} reported that {resolution}."),
+    "deadline": (("We have to confirm everything by {day}.", "The deadline for all of this is {day}."),
+                 "{S} set {day} as the deadline."),
+    "budget_q": (("How much money is left in the budget?", "Do we know what the budget is?"),
+                 "{S} asked about the budget."),
+    "budget_a": (("A bit over two thousand, last time I checked.", "Around fifteen hundred after the deposit."),
+                 "{S} said what was left in the budget."),
     "close": (("Then I think we are done for today.", "Great, let us meet again next week."),
               "{S} wrapped up the meeting."),
 }
 
 # Exchanges of the middle of a story: intents said in a row, about one item where {item} occurs.
 EXCHANGES = (("question", "offer"), ("question", "offer", "agree"), ("concern", "reassure"), ("status",),
-             ("counter", "agree"), ("number",))
-ONCE = ("counter", "number")  # exchanges starting with these happen at most once per plot
+             ("counter", "agree"), ("number",), ("deadline", "agree"), ("budget_q", "budget_a"))
+ONCE = ("counter", "number", "deadline", "budget_q")  # exchanges starting with these happen once per plot
 # Intents whose clause goes into the reference summary (the rest is small talk).
-SUMMARY = ("open", "propose", "counter", "setup", "number", "offer", "concern", "status", "payoff", "close")
+SUMMARY = ("open", "propose", "counter", "setup", "number", "offer", "concern", "status", "deadline", "budget_a",
+           "payoff", "close")
 
 
 @dataclass
@@ -146,10 +153,6 @@ class Plot:
     payoff: int = -1  # index of the later line that resolves it
     nsp_turn: int = -1  # index of a main line after which the next speaker waits a pause
 
-    @property
-    def n_scenes(self) -> int:
-        return max(line.scene for line in self.lines) + 1
-
 
 def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: int) -> Plot:
     """A story of ``main_lines`` spoken lines (plus backchannels) over ``n_scenes`` scenes."""
@@ -164,12 +167,15 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
         "number": rng.choice(NUMBERS), "problem": problem, "resolution": resolution,
     }
     main_lines = max(main_lines, n_speakers + 2, 3 * n_scenes)
-    # Intents scene by scene: the first scene opens and raises the problem, the last resolves it.
+    # Intents scene by scene: the first scene opens, an early one raises the problem, the last resolves it.
     per_scene = [main_lines // n_scenes + (1 if i < main_lines % n_scenes else 0) for i in range(n_scenes)]
     intents: list[list[tuple[str, str]]] = []
     used_once: set[str] = set()
+    # the problem comes up in any scene before the last, so "scene 1" is no safe guess
+    setup_scene = rng.randrange(n_scenes - 1)
     for s, k in enumerate(per_scene):
-        fixed = (["open", "propose", "setup"] if s == 0 else []) + (["payoff"] if s == n_scenes - 1 else [])
+        fixed = (["open", "propose"] if s == 0 else []) + (["setup"] if s == setup_scene else []) \
+            + (["payoff"] if s == n_scenes - 1 else [])
         tail = ["close"] if s == n_scenes - 1 else []
         scene = [(i, "") for i in fixed]
         while len(scene) < k - len(tail):
@@ -183,18 +189,20 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
             scene += [(i, item) for i in ex]
         intents.append(scene + [(i, "") for i in tail])
 
-    # Speakers: everyone speaks at least once, no one follows themselves, and the problem is
-    # resolved by someone other than the person who raised it.
+    # Speakers: everyone speaks at least once and no one follows themselves.  The resolution
+    # (which opens the last scene) comes from anyone, the problem's raiser included, so the
+    # name in a csnl question is neither a hint for nor against an option.
     flat = [i for scene in intents for i, _ in scene]
-    setup_pos = flat.index("setup")
     pending = list(range(n_speakers))
     rng.shuffle(pending)
     speakers: list[int] = []
     for intent in flat:
-        # the payoff opens a scene, so it may follow its own speaker across the cut
-        banned = {speakers[setup_pos]} if intent == "payoff" else {speakers[-1]} if speakers else set()
+        banned = {speakers[-1]} if speakers else set()
         fresh = [p for p in pending if p not in banned]
-        pick = fresh[0] if fresh else rng.choice([p for p in range(n_speakers) if p not in banned])
+        if intent == "payoff":
+            pick = rng.randrange(n_speakers)
+        else:
+            pick = fresh[0] if fresh else rng.choice([p for p in range(n_speakers) if p not in banned])
         if pick in pending:
             pending.remove(pick)
         speakers.append(pick)
@@ -227,19 +235,7 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
              if plot.lines[a].scene == plot.lines[b].scene and plot.lines[a].speaker != plot.lines[b].speaker
              and a >= len(plot.lines) // 3]
     plot.nsp_turn = rng.choice(cands) if cands else mains[-2]
-    _dedupe_speaker_runs(plot, rng)
     return plot
-
-
-def _dedupe_speaker_runs(plot: Plot, rng: random.Random) -> None:
-    """Backchannels come from someone other than the main speaker around them."""
-    last_main = None
-    for ln in plot.lines:
-        if ln.intent == "backchannel":
-            if last_main is not None and ln.speaker == last_main.speaker:
-                ln.speaker = rng.choice([p for p in range(len(plot.names)) if p != last_main.speaker])
-        else:
-            last_main = ln
 
 
 def _templates(exchange: tuple[str, ...]) -> str:

@@ -68,7 +68,7 @@ class ClipRecords:
         start, end = _t(start), _t(end)
         first = c.looks[self.scene_of(start)]
         people = [{"label": name,
-                   "description": f"at {_ts(0.0)}: {first.seats[i].where(first.cols)}",
+                   "description": f"at {_ts(0.0)}: {first.seats[i].where()}",
                    "face_track": f"face_{i + 1}"} for i, name in enumerate(self.names)]
         segments = [{"speaker": self.names[p.speaker], "start": p.start, "end": p.end, "text": self.text(p)}
                     for p in c.timeline.placed if p.start < end and p.end > start]
@@ -146,7 +146,7 @@ class ClipRecords:
         t_last = self.c.timeline.scenes[last][0]
         q = (f'The person who says "{self.text(p)}" (from {_ts(p.start)} to {_ts(p.end)}) appears again '
              f"in the scene that starts at {_ts(t_last)}. Where does that person sit in that scene?")
-        seats = [look.seats[i].where(look.cols) for i in range(len(self.names))]
+        seats = [look.seats[i].where() for i in range(len(self.names))]
         opts, ans = _choice(self.rng, seats[p.speaker], seats)
         return self.base("srid", 0.0, self.c.duration, q, opts, ans)
 
@@ -172,8 +172,13 @@ class ClipRecords:
         a_name, b_name = self.names[setup.speaker], self.names[payoff.speaker]
         q = (f'In scene {k_payoff + 1} (from {_ts(tl.scenes[k_payoff][0])}), {b_name} says "{self.text(payoff)}". '
              "Who raised the issue that this line answers, and in which scene?")
-        pairs = [f"{n}, in scene {k + 1}" for k in range(k_payoff) for n in self.names]
-        opts, ans = _choice(self.rng, f"{a_name}, in scene {k_setup + 1}", pairs)
+        # every option names one of the same few people and one of the earlier scenes, each
+        # equally often, so neither a name nor a scene number stands out
+        n_names = min(len(self.names), max(2, MAX_OPTIONS // k_payoff))
+        names = [a_name] + self.rng.sample([n for n in self.names if n != a_name], n_names - 1)
+        opts = [f"{n}, in scene {k + 1}" for n in names for k in range(k_payoff)]
+        self.rng.shuffle(opts)
+        ans = LETTERS[opts.index(f"{a_name}, in scene {k_setup + 1}")]
         rec = self.base("csnl", 0.0, self.c.duration, q, opts, ans)
         rec["rationale"] = (f'In scene {k_setup + 1} ({_ts(setup.start)}-{_ts(setup.end)}) {a_name} says '
                             f'"{self.text(setup)}"; {b_name}\'s line in scene {k_payoff + 1} resolves that issue.')

@@ -43,7 +43,7 @@ class Seat:
     flip: bool
     gain: float
 
-    def where(self, cols: int) -> str:
+    def where(self) -> str:
         ordinal = ("1st", "2nd", "3rd")[self.col] if self.col < 3 else f"{self.col + 1}th"
         row = "" if self.rows == 1 else (" in the top row" if self.row == 0 else " in the bottom row")
         return f"{ordinal} from the left{row}, {SHIRT_NAMES[self.shirt]} shirt"
@@ -53,10 +53,6 @@ class Seat:
 class SceneLook:
     background: int
     seats: list[Seat]  # indexed by person
-
-    @property
-    def cols(self) -> int:
-        return max(s.col for s in self.seats) + 1
 
 
 def grid(n: int) -> tuple[int, int]:

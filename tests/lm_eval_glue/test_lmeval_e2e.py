@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,10 @@ def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
         sample = json.loads(files[0].read_text().splitlines()[0])
         assert sample["doc"]["clip_id"] in sample["arguments"]["gen_args_0"]["arg_0"]
         assert isinstance(sample["resps"][0][0], str)
+
+
+def test_amuse_eval_ls_lists_the_18_tasks_and_groups():
+    proc = subprocess.run([str(AMUSE_EVAL), "ls", "tasks"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in (*ALL_TASK_NAMES, "amuse-guided", "amuse-agentic", "amuse-zeroshot"):
+        assert re.search(rf"^\|{re.escape(name)}\s*\|", proc.stdout, re.MULTILINE), name

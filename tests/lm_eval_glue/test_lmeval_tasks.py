@@ -110,13 +110,16 @@ def test_guided_prompts_render_only_the_default_cues(loaded):
 
 
 def test_data_root_order(monkeypatch, tmp_path, synth_root):
-    monkeypatch.setenv("AMUSE_DATA", str(tmp_path))
-    assert data_root(str(synth_root)) == synth_root.resolve()
-    assert data_root() == tmp_path.resolve()
-    monkeypatch.delenv("AMUSE_DATA")
     import amuse_tasks.default_set as default_set
 
     monkeypatch.setattr(default_set, "default_root", lambda: synth_root)
+    (tmp_path / "records.jsonl").write_text("")
+    monkeypatch.setenv("AMUSE_DATA", str(tmp_path))
+    assert data_root(str(synth_root)) == synth_root.resolve()  # --metadata amuse_root first
+    assert data_root() == tmp_path.resolve()  # then $AMUSE_DATA holding records
+    monkeypatch.setenv("AMUSE_DATA", str(tmp_path / "not-built-yet"))
+    assert data_root() == synth_root  # else the default set (built there on first use)
+    monkeypatch.delenv("AMUSE_DATA")
     assert data_root() == synth_root
 
 

@@ -65,6 +65,17 @@ def test_corrupt_mp4(synth_root, clips, tmp_path):
         read_audio(bad, 0, 1)
 
 
+def test_truncated_mp4(synth_root, clips, tmp_path):
+    rec = next(iter(clips.values()))
+    bad = tmp_path / "half.mp4"
+    data = (synth_root / rec["video"]).read_bytes()
+    bad.write_bytes(data[: len(data) // 2])  # index first (faststart), so the header still parses
+    with pytest.raises(MediaError, match=r"half\.mp4: video data ends at [\d.]+ s, before the span end [\d.]+ s \(truncated\)"):
+        read_video(bad, 0, rec["end"] - 1, fps=2)
+    with pytest.raises(MediaError, match=r"half\.mp4: corrupt audio data"):
+        read_audio(bad, 0, rec["end"] - 1)
+
+
 def test_truncated_wav(synth_root, clips, tmp_path):
     bad = tmp_path / "cut.wav"
     data = (synth_root / next(iter(clips.values()))["audio"]).read_bytes()

@@ -113,7 +113,7 @@ def _record(i: int, task: str) -> dict:
         rec.update(question='Who said "the car is not ready yet"?', options=["Person 1", "Person 2"], answer="B")
     else:
         rec.update(question='When does Person 2 say "the car is not ready yet"?', options=[],
-                   answer=[[12.8, 15.0]], expected_tools=["diarize", "transcribe"])
+                   answer=[[2.8, 5.0]], expected_tools=["diarize", "transcribe"])
     return rec
 
 

@@ -66,7 +66,7 @@ def test_records_become_prompts_of_the_evaluation(records_root):
     for row in rows.rows:
         assert row["prompt"] == [{"role": "user", "content": build_prompt(recs[row["record_id"]], "guided")}]
     stg = next(r for r in rows.rows if r["task"] == "stg")
-    assert json.loads(stg["answer"]) == [[2.8, 5.0]]  # window seconds, as the model answers
+    assert json.loads(stg["answer"]) == [[2.8, 5.0]]  # window seconds, as in the record and the answers
     assert rows.rows[0]["reference_trace"].startswith("VOICE_2") and rows.rows[1]["reference_trace"] is None
     agentic = build_rows(records_root, mode="agentic", tasks=["avsa"]).rows
     assert agentic[0]["prompt"][0]["role"] == "system" and "<plan>" in agentic[0]["prompt"][0]["content"]

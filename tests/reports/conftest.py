@@ -19,8 +19,9 @@ WRONG_TASKS = "amuse_avsa_guided,amuse_avsa_agentic,amuse_stg_guided,amuse_stg_a
 
 
 def _lm_eval(model: str, tasks: str, root: Path, out: Path) -> None:
+    """The fake models never read prompts: oracle cues spare the perception pass of tool cues."""
     cmd = [sys.executable, str(TESTS / "lm_eval_glue" / "lmeval_fake_models.py"), "--model", model,
-           "--tasks", tasks, "--metadata", f'{{"amuse_root": "{root}"}}', "--output_path", str(out), "--log_samples"]
+           "--tasks", tasks, "--metadata", f'{{"amuse_root": "{root}", "cues": "oracle"}}', "--output_path", str(out), "--log_samples"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
 

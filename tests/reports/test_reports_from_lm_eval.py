@@ -101,3 +101,20 @@ def test_unreadable_results_and_sample_lines_are_skipped(lm_eval_results, tmp_pa
     assert find_runs([tmp_path]) == []
     assert len(good.load_samples("avsa", "guided")) == sum(1 for line in copy.read_text().splitlines()[:-1] if line)
     assert "results_broken.json: not readable" in caplog.text and "malformed sample line" in caplog.text
+
+
+def test_runs_of_one_model_in_separate_folders_join_under_one_label(lm_eval_results, tmp_path):
+    [src] = lm_eval_results["wrong"].rglob("results_*.json")
+    data = json.loads(src.read_text())
+    for mode in ("guided", "agentic"):  # the same model run once per mode, in two folders
+        part = {**data, "results": {k: v for k, v in data["results"].items() if k.endswith(mode)}}
+        (tmp_path / mode).mkdir()
+        (tmp_path / mode / src.name).write_text(json.dumps(part))
+    [run] = find_runs([tmp_path], {str(tmp_path / "guided"): "m", str(tmp_path / "agentic"): "m"})
+    assert run.label == "m" and {mode for _, mode in run.scores} == {"guided", "agentic"}
+    from amuse_tasks.reports.plots import guided_agentic_drop
+
+    assert sorted(t for _, t, _ in guided_agentic_drop([run])) == ["avsa", "stg"]
+    o, w = lm_eval_results["oracle"], lm_eval_results["wrong"]
+    labels = [r.label for r in find_runs([o, w], {str(o): "m", str(w): "m"})]
+    assert len(labels) == 2 and all(l.startswith("m (") for l in labels)  # overlapping runs stay apart

@@ -140,3 +140,29 @@ def test_next_speaker_is_framed_before_the_nsp_cut(synth_root, records):
             score[track["person"]] = yellow[y - gap:y, x:x + w].sum()
         nxt = r["options"][LETTERS.index(r["answer"])]
         assert max(score, key=score.get) == nxt, (r["id"], score)
+
+
+def test_text_alone_does_not_beat_chance(records):
+    """Text-only shortcuts (position, length, word overlap with the question) stay near chance."""
+    choice = [r for r in records if TASKS[r["task"]].is_choice]
+    chance = np.mean([1 / len(r["options"]) for r in choice])
+
+    def words(s: str) -> set[str]:
+        return set(s.lower().replace(",", " ").replace(".", " ").replace('"', " ").split())
+
+    shortcuts = {
+        "first": lambda r: 0,
+        "last": lambda r: len(r["options"]) - 1,
+        "longest": lambda r: max(range(len(r["options"])), key=lambda i: len(r["options"][i])),
+        "overlap": lambda r: max(range(len(r["options"])),
+                                 key=lambda i: len(words(r["options"][i]) & words(r["question"]))),
+    }
+    for name, pick in shortcuts.items():
+        acc = np.mean([LETTERS[pick(r)] == r["answer"] for r in choice])
+        assert acc <= chance + 0.2, (name, acc, chance)
+    csnl = [r for r in records if r["task"] == "csnl"]
+    for r in csnl:  # each option's scene number appears equally often
+        scenes = [o.rsplit(" ", 1)[1] for o in r["options"]]
+        assert len({scenes.count(s) for s in scenes}) == 1, r["options"]
+    three = [r for r in csnl if len(r["scenes"]) == 3]
+    assert {r["options"][LETTERS.index(r["answer"])][-1] for r in three} == {"1", "2"}
