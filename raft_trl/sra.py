@@ -9,7 +9,6 @@ optimizer never sees theta_base), so frozen weights stay bit-identical.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +16,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-log = logging.getLogger(__name__)
 
 # Modules that connect an encoder to the language model, across the model families we target
 # (Qwen2-Audio, Qwen2-VL/2.5-VL, Qwen2.5-Omni thinker, LLaVA, SmolVLM/Idefics3).

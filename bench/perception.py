@@ -1,0 +1,143 @@
+"""Benchmark 3: perception. (a) One cue pass (``amuse-cues``, offline tools) over the default set
+with an empty tool cache (cold) and again with the filled cache (warm); each pass in a fresh
+process, timed around ``amuse_tasks.cli.cues.main`` (model loading included, interpreter start
+not). Target: warm at least 20x faster. (b) Real-time factor of each tool backend (seconds of
+audio/video window per wall second) on sample windows, no cache, models loaded beforehand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.measure import SCRATCH, md_table, mmm, stats, write
+
+_PASS = r"""
+import json, sys, time
+from amuse_tasks.cli.cues import main
+t0 = time.perf_counter()
+rc = main(sys.argv[1:])
+print(json.dumps({"seconds": time.perf_counter() - t0, "rc": rc}))
+"""
+
+# (kind, backend spec, tool method that computes the whole window)
+BACKENDS = [
+    ("vad", "silero", "vad"),
+    ("asr", "faster-whisper", "transcribe"),
+    ("asr", "openai-whisper", "transcribe"),  # needs --whisper-pt (no checkpoint ships offline)
+    ("diarize", "baseline", "diarize"),
+    ("diarize", "pyannote", "diarize"),
+    ("faces", "haar", "track_faces"),
+    ("faces", "insightface", "track_faces"),
+    ("lipsync", "correlation", "lip_sync"),
+]
+
+
+def cue_pass(root: Path, cache: Path, limit: int | None) -> float:
+    cmd = [sys.executable, "-c", _PASS, "--root", str(root), "--tools", "offline", "--tool-cache", str(cache),
+           "--overwrite"] + (["--limit", str(limit)] if limit else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"amuse-cues failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if out["rc"] != 0:
+        raise RuntimeError(f"amuse-cues: some records failed:\n{proc.stderr[-3000:]}")
+    return out["seconds"]
+
+
+def backend_rtf(records: list[dict], root: Path, repeats: int, whisper_pt: str | None = None) -> list[dict]:
+    """Per backend: window seconds / wall seconds for each record window, fresh toolbox, no disk cache."""
+    from amuse_tasks.tools import Toolbox
+    from amuse_tasks.tools.base import BackendUnavailable
+    from amuse_tasks.tools.cache import ToolCache
+
+    rows = []
+    for kind, spec, tool in BACKENDS:
+        if spec == "openai-whisper":
+            if not whisper_pt:
+                rows.append({"kind": kind, "backend": spec, "available": False,
+                             "why": "no checkpoint offline (pass --whisper-pt /path/model.pt)"})
+                continue
+            spec = f"{spec}:{whisper_pt}"
+        backends = f"oracle;{kind}={spec}" if kind != "lipsync" else f"oracle;faces=haar;lipsync={spec}"
+
+        def run(rec):
+            tb = Toolbox.for_record(rec, root, backends=backends, cache=ToolCache(None))
+            dur = rec["end"] - rec["start"]
+            if kind == "diarize":
+                tb.speech()  # its VAD input, not timed
+            if kind == "lipsync":
+                faces = tb.track_faces(0, dur)["faces"]  # its face tracks, not timed
+                t0 = time.perf_counter()
+                for f in sorted({x["face"] for x in faces}):
+                    tb.lip_sync(f, 0, dur)
+                return dur, time.perf_counter() - t0
+            t0 = time.perf_counter()
+            getattr(tb, tool)(0, dur)
+            return dur, time.perf_counter() - t0
+
+        try:
+            run(records[-1])  # load the model (not timed)
+        except BackendUnavailable as e:
+            rows.append({"kind": kind, "backend": spec, "available": False, "why": str(e)})
+            continue
+        rtf = []
+        for _ in range(repeats):
+            for rec in records[:-1]:
+                dur, wall = run(rec)
+                rtf.append(dur / wall)
+        rows.append({"kind": kind, "backend": spec, "available": True, "window_seconds": sum(
+            r["end"] - r["start"] for r in records[:-1]), "x_real_time": stats(rtf)})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--limit", type=int, default=None, help="records per cue pass (default: all of the default set)")
+    ap.add_argument("--repeats", type=int, default=2, help="cold+warm pass pairs, and RTF repeats")
+    ap.add_argument("--rtf-records", type=int, default=3, help="record windows per backend (one more warms it up)")
+    ap.add_argument("--whisper-pt", help="a local openai-whisper .pt checkpoint, to time that backend too")
+    args = ap.parse_args(argv)
+    from amuse_tasks.default_set import default_root
+    from amuse_tasks.schema import load_records
+
+    src = default_root()
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    cold, warm = [], []
+    for _ in range(args.repeats):
+        work = Path(tempfile.mkdtemp(prefix="amuse-bench-cues-", dir=SCRATCH))
+        try:
+            root = work / "data"
+            shutil.copytree(src, root, ignore=shutil.ignore_patterns("cues"))
+            cold.append(cue_pass(root, work / "cache", args.limit))
+            warm.append(cue_pass(root, work / "cache", args.limit))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    n = args.limit or len(load_records(src).records)
+    recs = [r for r in load_records(src).records if r["task"] == "avds"][: args.rtf_records + 1]
+    rtf = backend_rtf(recs, src, max(1, args.repeats - 1), args.whisper_pt)
+    res = {"records": n, "cold_seconds": stats(cold), "warm_seconds": stats(warm),
+           "warm_speedup": stats([c / w for c, w in zip(cold, warm)]), "backends": rtf}
+    table = md_table(["cue pass (offline tools)", "records", "seconds", "per record (s)", "cold / warm"],
+                     [["cold cache", n, mmm(res["cold_seconds"]), mmm(res["cold_seconds"], 1 / n), ""],
+                      ["warm cache", n, mmm(res["warm_seconds"]), mmm(res["warm_seconds"], 1 / n),
+                       mmm(res["warm_speedup"]) + " (target >= 20)"]])
+    rows = []
+    for b in rtf:
+        if b["available"]:
+            rows.append([b["kind"], b["backend"], mmm(b["x_real_time"]), f"{b['window_seconds']:.0f} s x {max(1, args.repeats - 1)}"])
+        else:
+            rows.append([b["kind"], b["backend"], "not available here", b["why"].split(";")[0][:90]])
+    table += "\n\n" + md_table(["tool", "backend", "x real time (window s / wall s)", "measured on"], rows)
+    write("perception", "Perception: cue pass cold vs warm cache, tool real-time factors", vars(args), res, table)
+    return res
+
+
+if __name__ == "__main__":
+    main()

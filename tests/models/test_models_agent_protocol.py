@@ -1,0 +1,164 @@
+"""The agentic protocol: transcript + trace format, bad tool calls answered with errors, the step
+limit, modality ablations, and the chat backbones (tiny random HF model, a local fake endpoint)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from amuse_tasks.metrics.tool_use import parse_transcript, tool_metrics
+from amuse_tasks.models.agent import disabled_tools
+from amuse_tasks.models.chat_policy import ChatPolicy
+from amuse_tasks.models.episode import Episode, parse_calls
+from amuse_tasks.tools import Toolbox
+from amuse_tasks.tools.schemas import TOOL_SCHEMAS
+
+
+class ScriptedChat:
+    """Test double of a chat backbone: returns the scripted turns in order, records what it saw."""
+
+    name = "scripted"
+
+    def __init__(self, turns):
+        self.turns, self.seen = list(turns), []
+
+    def __call__(self, messages, tools):
+        self.seen.append([dict(m) for m in messages])
+        return self.turns.pop(0) if self.turns else "<answer>Answer: A</answer>"
+
+
+def _episode(rec, root, max_steps=8, disabled=None):
+    return Episode(Toolbox.for_record(rec, root, backends="oracle", cache=None), max_steps, disabled)
+
+
+def test_parse_calls_survives_hostile_blocks():
+    deep = "[" * 100000 + "]" * 100000
+    calls = parse_calls(f'<tool_call>{deep}</tool_call><tool_call>not json</tool_call><tool_call>[1, 2]</tool_call>'
+                        '<tool_call>{"name": "diarize", "arguments": "{\\"start\\": 0, \\"end\\": 2}"}</tool_call>')
+    assert [type(c) for c in calls] == [str, str, str, tuple]
+    assert "not valid JSON" in calls[0] and "JSON object" in calls[2]
+    assert calls[3] == ("diarize", {"start": 0, "end": 2})
+
+
+def test_bad_calls_get_error_responses_and_the_run_goes_on(synth_root, model_records):
+    rec = next(r for r in model_records if r["task"] == "avsa")
+    chat = ScriptedChat([
+        '<plan>look</plan><tool_call>{"name": "teleport", "arguments": {}}</tool_call>',
+        '<tool_call>{"name": "diarize", "arguments": {"start": 0, "end": 99999}}</tool_call>',
+        '<tool_call>{broken</tool_call>',
+        '<tool_call>{"name": "diarize", "arguments": {"start": 0, "end": 2}}</tool_call>',
+        "<reflect>done</reflect><answer>Answer: B",
+    ])
+    ep = _episode(rec, synth_root)
+    ChatPolicy(chat).run(rec, "question", ep, TOOL_SCHEMAS)
+    text = ep.transcript()
+    assert text.startswith("<plan>look</plan><tool_call>")
+    assert text.count("<tool_response>") == 4 and "unknown tool 'teleport'" in text and "time outside the clip" in text
+    assert "<answer>Answer: B</answer><trace>" in text
+    # the model saw each error as a tool response
+    assert "unknown tool 'teleport'" in chat.seen[1][-1]["content"]
+    trace = parse_transcript(text).trace
+    assert trace["steps"] == 4 and trace["limit_reached"] is False
+    assert [c["ok"] for c in trace["calls"]] == [False, False, False, True]
+    assert all(set(c) == {"name", "arguments", "ok", "error", "seconds", "summary"} for c in trace["calls"])
+    m = tool_metrics(text, {"diarize"})
+    assert m["invalid_call_rate"] == 0.75 and m["termination"] == 1.0
+
+
+def test_step_limit_is_logged_and_the_model_is_asked_to_answer(synth_root, model_records):
+    rec = model_records[0]
+    call = '<tool_call>{"name": "diarize", "arguments": {"start": 0, "end": 1}}</tool_call>'
+    chat = ScriptedChat([call] * 4 + ["<reflect>out of budget</reflect><answer>Answer: C</answer>"])
+    ep = _episode(rec, synth_root, max_steps=3)
+    ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
+    trace = parse_transcript(ep.transcript()).trace
+    assert trace["steps"] == 3 and trace["max_steps"] == 3 and trace["limit_reached"] is True
+    assert "used all 3 tool rounds" in chat.seen[-1][-1]["content"]
+    assert tool_metrics(ep.transcript(), {"diarize"})["termination"] == 0.5
+
+
+def test_dropped_modality_tools_refuse(synth_root, model_records):
+    rec = model_records[0]
+    ep = _episode(rec, synth_root, disabled=disabled_tools("audio"))
+    recs = ep.round([("transcribe", {"start": 0, "end": 1}), ("track_faces", {"start": 0, "end": 1})])
+    assert not recs[0]["ok"] and "audio removed (ablation)" in recs[0]["error"]
+    assert recs[1]["ok"]
+    assert set(disabled_tools("audio+video")) == {"transcribe", "diarize", "lip_sync", "vad", "track_faces", "face_crop"}
+    with pytest.raises(ValueError, match="unknown modality"):
+        disabled_tools("smell")
+
+
+def _tiny_chat_model(folder):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator(["<tool_call> diarize answer plan"] * 10, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<unk>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    t = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<unk>", unk_token="<unk>")
+    t.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                       "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    Qwen2ForCausalLM(Qwen2Config(vocab_size=len(t), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                 num_attention_heads=2, num_key_value_heads=1)).save_pretrained(folder)
+    t.save_pretrained(folder)
+    return folder
+
+
+def test_hf_chat_backbone_runs_the_protocol_without_crashing(tmp_path, synth_root, model_records):
+    from amuse_tasks.models.chat_backbones import HFChat
+
+    chat = HFChat(str(_tiny_chat_model(tmp_path / "tiny")), max_new_tokens=8)
+    rec = model_records[0]
+    ep = _episode(rec, synth_root, max_steps=2)
+    ChatPolicy(chat).run(rec, "Clip x. Who speaks?", ep, TOOL_SCHEMAS)
+    text = ep.transcript()
+    assert "<trace>" in text and parse_transcript(text).trace["max_steps"] == 2  # random weights: any text, no crash
+
+
+class _FakeEndpoint(BaseHTTPRequestHandler):
+    """Test double of an OpenAI-compatible server: a native tool call first, then an answer."""
+
+    bodies: list = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _FakeEndpoint.bodies.append(body)
+        if len(_FakeEndpoint.bodies) == 1:
+            msg = {"content": "<plan>who talks</plan>", "tool_calls": [
+                {"type": "function", "function": {"name": "diarize", "arguments": '{"start": 0, "end": 2}'}}]}
+        else:
+            msg = {"content": "<reflect>ok</reflect><answer>Answer: A"}
+        data = json.dumps({"choices": [{"message": msg}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_openai_compatible_endpoint_with_native_tool_calls(synth_root, model_records):
+    from amuse_tasks.models.chat_backbones import OpenAIChat
+
+    server = HTTPServer(("127.0.0.1", 0), _FakeEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        chat = OpenAIChat(f"http://127.0.0.1:{server.server_port}/v1", "fake-model")
+        rec = model_records[0]
+        ep = _episode(rec, synth_root)
+        ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
+    finally:
+        server.shutdown()
+    text = ep.transcript()
+    assert "<plan>who talks</plan><tool_call>" in text and "<answer>Answer: A</answer>" in text
+    assert parse_transcript(text).calls == [("diarize", True)]
+    first = _FakeEndpoint.bodies[0]
+    assert first["model"] == "fake-model" and first["tools"][0]["function"]["name"] == "transcribe"
+    assert "<tool_response>" in _FakeEndpoint.bodies[1]["messages"][-1]["content"]

@@ -1,0 +1,77 @@
+"""``amuse-cues``: writes valid cue files beside the records, resumes, splits clips across ranks;
+``guided_cues``: oracle / none / tool cues."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from amuse_tasks.cli.cues import main
+from amuse_tasks.cues import guided_cues, tool_cues_path
+from amuse_tasks.schema import RECORDS_FILE, validate_cues
+
+
+@pytest.fixture
+def small_root(tmp_path, synth_root, records):
+    """A dataset of the records of two clips, sharing the default set's media."""
+    clips = sorted({r["clip_id"] for r in records})[:2]
+    keep = [r for r in records if r["clip_id"] in clips]
+    (tmp_path / RECORDS_FILE).write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
+    (tmp_path / "clips").mkdir()
+    for r in keep:  # copies: a symlink would resolve outside the root, which the schema rejects
+        for key in ("video", "audio"):
+            if not (tmp_path / r[key]).exists():
+                shutil.copy(synth_root / r[key], tmp_path / r[key])
+    return tmp_path, keep
+
+
+def test_writes_valid_cues_and_an_index_then_resumes(small_root, tmp_path_factory, capsys):
+    root, keep = small_root
+    cache = tmp_path_factory.mktemp("c")
+    assert main(["--root", str(root), "--tools", "oracle", "--tool-cache", str(cache)]) == 0
+    index = json.loads((root / "cues" / "oracle" / "index.json").read_text())
+    assert index["source"] == "tools:oracle" and set(index["records"]) == {r["id"] for r in keep}
+    for r in keep:
+        cues = validate_cues(json.loads((root / tool_cues_path("oracle", r["id"])).read_text()))
+        assert cues["source"] == "tools:oracle" and cues["TR"] and cues["FC"] and cues["LS"]
+    assert f"{len(keep)} computed, 0 already there, 0 failed" in capsys.readouterr().out
+    broken = root / tool_cues_path("oracle", keep[0]["id"])
+    broken.write_text("{not json", encoding="utf-8")
+    assert main(["--root", str(root), "--tools", "oracle", "--tool-cache", str(cache)]) == 0
+    assert f"1 computed, {len(keep) - 1} already there" in capsys.readouterr().out
+    validate_cues(json.loads(broken.read_text()))
+
+
+def test_ranks_split_the_clips(small_root, monkeypatch, capsys):
+    root, keep = small_root
+    done = {}
+    for rank in (0, 1):
+        monkeypatch.setenv("RANK", str(rank))
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        assert main(["--root", str(root), "--tools", "oracle", "--tool-cache", str(root / "c")]) == 0
+        done[rank] = {p.stem for p in (root / "cues" / "oracle").glob("*.json") if p.name != "index.json"} - set().union(*done.values())
+    clip_of = {r["id"]: r["clip_id"] for r in keep}
+    assert done[0] and done[1] and done[0] | done[1] == set(clip_of)
+    assert not {clip_of[i] for i in done[0]} & {clip_of[i] for i in done[1]}  # a clip is perceived by one rank
+
+
+def test_bad_backend_spec_and_missing_backend_exit_2(small_root, capsys):
+    root, _ = small_root
+    assert main(["--root", str(root), "--tools", "offline;transcribe=whisperx"]) == 2
+    assert main(["--root", str(root), "--tools", "offline;diarize=pyannote", "--tool-cache", str(root / "c")]) == 2
+    assert "diarize=pyannote:<local config.yaml" in capsys.readouterr().err
+
+
+def test_guided_cues_sources(small_root):
+    root, keep = small_root
+    rec = keep[0]
+    assert guided_cues(rec, root, "oracle")["source"] == "oracle"
+    assert guided_cues(rec, root, "none") == {"source": "none (cues removed)"}
+    path = root / tool_cues_path("oracle", rec["id"])
+    assert not path.exists()
+    fresh = guided_cues(rec, root, "oracle;asr=oracle")  # a tool spec (oracle backends): computed and written
+    assert path.exists() and fresh["source"] == "tools:oracle"
+    path.write_text(json.dumps({**fresh, "TR": []}), encoding="utf-8")
+    assert guided_cues(rec, root, "oracle;asr=oracle")["TR"] == []  # read back, not recomputed
