@@ -114,8 +114,10 @@ def read_video(path: str | Path, start: float = 0.0, end: float | None = None, *
             c.seek(max(0, int((start - 1.0) / stream.time_base)), stream=stream, backward=True)
             held: tuple[float, np.ndarray] | None = None
             k = 0
+            last_t = -1.0
             for frame in c.decode(stream):
                 t = float(frame.pts * stream.time_base) if frame.pts is not None else float(frame.time)
+                last_t = t
                 if targets is None:
                     if start - 1e-6 <= t < end:
                         frames.append(frame.to_ndarray(format="rgb24"))
@@ -139,8 +141,9 @@ def read_video(path: str | Path, start: float = 0.0, end: float | None = None, *
     if not frames:
         raise MediaError(p, f"no frames decoded in [{start}, {end}] s (truncated or corrupt file)")
     frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.1
-    if times[-1] < end - max(0.5, 2 * frame_s):
-        raise MediaError(p, f"video data ends at {times[-1]:.3f} s, before the span end {end} s (truncated)")
+    needed = end if targets is None else float(targets[-1])
+    if last_t < needed - max(0.5, 2 * frame_s):
+        raise MediaError(p, f"video data ends at {last_t:.3f} s, before the span end {end} s (truncated)")
     return np.stack(frames), np.asarray(times, np.float64)
 
 

@@ -2,7 +2,9 @@
 
 Root: ``--metadata '{"amuse_root": DIR}'``, else ``$AMUSE_DATA``, else the embedded default
 AMUSE-Synth set (built on first use).  Each doc is the record plus ``amuse_root`` (the absolute
-root), so media references and tool-using models can resolve the record's relative paths.
+root), so media references and tool-using models can resolve the record's relative paths, and
+``amuse_cues``: the source of guided cues (``--metadata '{"cues": ...}'``, else ``$AMUSE_CUES``,
+else ``offline``; see ``amuse_tasks.cues.guided_cues``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from amuse_tasks.tasks import TASKS
 log = logging.getLogger(__name__)
 
 ROOT_KEY = "amuse_root"
+CUES_KEY = "amuse_cues"
+DEFAULT_CUES = "offline"
 
 
 class RecordDocs(list):
@@ -59,13 +63,25 @@ def _records_by_task(root: str) -> dict[str, list[dict]]:
     return by_task
 
 
-def custom_dataset(task: str, amuse_root: str | None = None, **_: object) -> dict[str, RecordDocs]:
+def cue_source(cues: str | None = None) -> str:
+    """The guided cue source: the argument, else ``$AMUSE_CUES``, else ``offline`` (checked here, so a
+    typo fails before any request is built)."""
+    source = cues or os.environ.get("AMUSE_CUES") or DEFAULT_CUES
+    if source not in ("oracle", "none"):
+        from amuse_tasks.tools.backends import parse_backends
+
+        parse_backends(source)
+    return source
+
+
+def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = None, **_: object) -> dict[str, RecordDocs]:
     """lm-eval's ``custom_dataset`` hook.  ``task`` comes from the YAML's ``dataset_kwargs``;
-    ``amuse_root`` from ``--metadata``; every other kwarg (model args, version) is ignored."""
+    ``amuse_root`` and ``cues`` from ``--metadata``; every other kwarg (model args, version) is ignored."""
     if task not in TASKS:
         raise ValueError(f"unknown AMUSE task {task!r} in dataset_kwargs (one of {', '.join(TASKS)})")
     root = data_root(amuse_root)
-    docs = RecordDocs(_records_by_task(str(root))[task])
+    source = cue_source(cues)
+    docs = RecordDocs({**d, CUES_KEY: source} for d in _records_by_task(str(root))[task])
     if not docs:
         raise ValueError(f"{root}/records.jsonl: no valid records for task {task!r}")
     return {"test": docs}

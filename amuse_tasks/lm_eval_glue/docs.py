@@ -6,7 +6,10 @@ before the first model call, and its cache cannot hold arrays); the model decode
 
 from __future__ import annotations
 
-from amuse_tasks.lm_eval_glue.dataset import ROOT_KEY
+import logging
+
+from amuse_tasks.cues import guided_cues
+from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, DEFAULT_CUES, ROOT_KEY
 from amuse_tasks.prompts import build_prompt
 from amuse_tasks.schema import resolve_media
 from amuse_tasks.tasks import TASKS
@@ -16,9 +19,21 @@ def doc_to_text_zeroshot(doc: dict) -> str:
     return build_prompt(doc, "zeroshot")
 
 
+log = logging.getLogger(__name__)
+
+
 def doc_to_text_guided(doc: dict) -> str:
-    """Guided prompt with the oracle cues of the record's ground truth (until tool cues are the default)."""
-    return build_prompt(doc, "guided")
+    """Guided prompt with the cues of the doc's cue source: tool cues (default ``offline``: read from
+    ``cues/offline/<id>.json`` written by ``amuse-cues``, else computed now and cached), ``oracle``
+    (ground truth, the labelled ablation) or ``none`` (cues removed). A record whose perception fails
+    gets an empty, labelled cue block instead of stopping the run."""
+    source = doc.get(CUES_KEY, DEFAULT_CUES)
+    try:
+        cues = guided_cues(doc, doc[ROOT_KEY], source)
+    except Exception as e:  # broken media of one record
+        log.warning("guided cues of %s failed (%s: %s): prompting without cues", doc.get("id"), type(e).__name__, e)
+        cues = {"source": f"{source} (perception failed: {type(e).__name__})"}
+    return build_prompt(doc, "guided", cues=cues)
 
 
 def doc_to_text_agentic(doc: dict) -> str:

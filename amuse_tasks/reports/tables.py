@@ -4,14 +4,15 @@
    counterparts (separate columns: numbers of the two backends are never mixed), speaker F1;
 2. association / next speaker / re-identification: ``avsa``, ``nsp``, ``srid`` accuracy;
 3. grounding / narrative: ``stg`` mean tIoU, R@0.3/0.5/0.7, off-by-one; ``csnl`` accuracy.
-One row per run and mode, plus a "Random (expected)" row computed from the logged docs
-(mean of 1 / number of options).  Scores are x100 (tIoU and captioning metrics already are).
+One row per run and mode, plus a "Random (expected)" row computed from the distinct logged docs
+of all runs (mean of 1 / number of options).  Scores are x100 (tIoU and captioning metrics already are).
 Accuracies are the strict extractor's (``acc_strict``).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,17 +72,16 @@ def per_sample_metric(task: str) -> str:
 
 
 def random_baseline(runs: list[Run]) -> dict[str, float]:
-    """task -> expected accuracy x100 of a uniform random choice, from the first logged docs."""
+    """task -> expected accuracy x100 of a uniform random choice over every distinct logged doc."""
     out: dict[str, float] = {}
     for task, spec in TASKS.items():
         if not spec.is_choice:
             continue
-        for run in runs:
-            docs = [s["doc"] for mode in MODES for s in run.load_samples(task, mode)
-                    if isinstance(s.get("doc"), dict) and s["doc"].get("options")]
-            if docs:
-                out[task] = 100.0 * statistics.fmean(1 / len(d["options"]) for d in docs)
-                break
+        docs = {s["doc"].get("id", json.dumps(s["doc"], sort_keys=True)): s["doc"]
+                for run in runs for mode in MODES for s in run.load_samples(task, mode)
+                if isinstance(s.get("doc"), dict) and s["doc"].get("options")}
+        if docs:
+            out[task] = 100.0 * statistics.fmean(1 / len(d["options"]) for d in docs.values())
     return out
 
 

@@ -22,7 +22,7 @@ from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
 from amuse_tasks.synth.voices import SAMPLE_RATE, VARIANTS, require_tools
 from amuse_tasks.tasks import TASKS
 
-GENERATOR_VERSION = "7"
+GENERATOR_VERSION = "8"
 MAX_SPEAKERS = 10
 
 

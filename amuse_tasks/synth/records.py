@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 
 from amuse_tasks.schema import LETTERS, SCHEMA_VERSION
-from amuse_tasks.synth.clip import Clip
+from amuse_tasks.synth.clip import Clip, highlights
 from amuse_tasks.synth.plot import SUMMARY
 from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
 from amuse_tasks.synth.timeline import Placed
@@ -110,6 +110,9 @@ class ClipRecords:
                 "voices": {n: v.describe() for n, v in zip(self.names, c.voices)},
                 "faces": {n: f"skimage.data.lfw_subset()[{f}]"
                           for n, f in zip(self.names, c.faces)},
+                # ground truth of the visual next-speaker cue (file seconds), for oracle tools
+                "highlights": [{"person": self.names[i], "start": _t(a), "end": _t(b)}
+                               for i, a, b in highlights(c) if a < end and b > start],
             },
         }
 

@@ -75,3 +75,28 @@ def test_guided_cues_sources(small_root):
     assert path.exists() and fresh["source"] == "tools:oracle"
     path.write_text(json.dumps({**fresh, "TR": []}), encoding="utf-8")
     assert guided_cues(rec, root, "oracle;asr=oracle")["TR"] == []  # read back, not recomputed
+
+
+def test_guided_tasks_default_to_tool_cues(small_root, monkeypatch):
+    from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, cue_source, custom_dataset
+    from amuse_tasks.lm_eval_glue.docs import doc_to_text_guided
+
+    root, keep = small_root
+    monkeypatch.delenv("AMUSE_CUES", raising=False)
+    assert cue_source() == "offline" and cue_source("oracle") == "oracle"
+    monkeypatch.setenv("AMUSE_CUES", "none")
+    assert cue_source() == "none"
+    monkeypatch.delenv("AMUSE_CUES")
+    with pytest.raises(ValueError, match="no asr backend 'whisperx'"):
+        cue_source("offline;transcribe=whisperx")
+    doc = custom_dataset("avsa", amuse_root=str(root))["test"][0]
+    assert doc[CUES_KEY] == "offline"
+    path = root / tool_cues_path("offline", doc["id"])
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"source": "tools:offline", "TR": [{"voice": "VOICE_1", "start": 0.5, "end": 1.0,
+                                                                   "text": "precomputed words"}]}), encoding="utf-8")
+    text = doc_to_text_guided(doc)
+    assert "(source: tools:offline)" in text and "VOICE_1: precomputed words" in text
+    # a record whose media is gone: labelled empty cues, no crash
+    broken = {**doc, "id": "gone", "audio": "clips/missing.wav", "video": "clips/missing.mp4"}
+    assert "perception failed" in doc_to_text_guided(broken)
