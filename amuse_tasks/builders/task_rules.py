@@ -108,7 +108,8 @@ def to_clip(turns: list[Turn], faces: list[FaceTrack], spans: list[tuple[float, 
         for t in turns:
             s, e = max(t.start, s0), min(t.end, e0)
             if e > s:
-                out_t.append(Turn(t.speaker, _r(s - s0 + offset), _r(e - s0 + offset), t.text))
+                out_t.append(Turn(t.speaker, _r(s - s0 + offset), _r(e - s0 + offset), t.text,
+                                  t.partial or s > t.start or e < t.end))
         for f in faces:
             boxes = [(_r(max(a, s0) - s0 + offset), _r(min(b, e0) - s0 + offset), box)
                      for a, b, box in f.boxes if min(b, e0) > max(a, s0)]
@@ -193,7 +194,7 @@ def describe_people(rec: Recording, turns: list[Turn], faces: list[FaceTrack], *
         if label not in out and any(t.speaker == label and t.start < end for t in turns):
             out[label] = text
     for t in turns:
-        if t.speaker in out or t.end > end or t is avoid or (avoid is not None and t == avoid):
+        if t.speaker in out or t.end > end or t.partial or t is avoid or (avoid is not None and t == avoid):
             continue
         if overlap_of(t, turns) > 0.5 * (t.end - t.start) or t.end - t.start < 0.5:
             continue
@@ -231,7 +232,9 @@ def _faces_of(faces: list[FaceTrack]) -> dict[str, str]:
 
 
 def _clean(t: Turn, turns: list[Turn], min_len: float, max_overlap: float = 0.0) -> bool:
-    return t.end - t.start >= min_len and overlap_of(t, turns) <= max_overlap * (t.end - t.start)
+    """Whole (not cut by the clip), long enough, and overlapped by others at most ``max_overlap``."""
+    return (not t.partial and t.end - t.start >= min_len
+            and overlap_of(t, turns) <= max_overlap * (t.end - t.start))
 
 
 def avsa_record(rec, turns, faces, cfg, rng, clip_id, dur, meta):
@@ -276,6 +279,8 @@ def stg_record(rec, turns, faces, cfg, rng, clip_id, dur, meta):
     texts = [t.text.strip().lower() for t in turns]
     for u in rng.sample(turns, len(turns)):
         text = u.text.strip()
+        if u.partial:
+            continue
         if rec.has_text:
             if len(text.split()) < 3 or u.end - u.start < 1.0 or texts.count(text.lower()) > 1:
                 continue

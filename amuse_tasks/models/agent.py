@@ -8,7 +8,7 @@ Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file``
 ``device_map`` (HF chat backbone), ``base_url`` / ``model`` / ``api_key_env`` (OpenAI-compatible
 endpoint), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
 ``tool_cache`` (directory), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
-(offer the image tool, default false), ``drop`` (modality ablation: ``audio``, ``video`` or
+(offer the image tool, default false; the model gets the crop's PNG path, not the pixels), ``drop`` (modality ablation: ``audio``, ``video`` or
 ``audio+video``: the tools of a removed modality are not offered and refuse calls).
 Each response is the full transcript with its ``<trace>`` JSON (in ``--log_samples`` output).
 """
@@ -88,7 +88,7 @@ class AmuseAgentLM(RankedLM, LM):
         if policy == "baseline":
             from amuse_tasks.models.baseline_policy import BaselinePolicy
 
-            self.policy, self.backbone_name = BaselinePolicy(), "baseline"
+            self.policy, self.backbone_name, self.is_baseline = BaselinePolicy(), "baseline", True
         else:
             from amuse_tasks.models.chat_backbones import HFChat, OpenAIChat
             from amuse_tasks.models.chat_policy import ChatPolicy
@@ -101,7 +101,7 @@ class AmuseAgentLM(RankedLM, LM):
                 dev = pick_device(device, self._world_size, self._rank)
                 chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,
                               max_new_tokens=int(max_new_tokens), device_map=device_map)
-            self.policy, self.backbone_name = ChatPolicy(chat), chat.name
+            self.policy, self.backbone_name, self.is_baseline = ChatPolicy(chat), chat.name, False
         self._device = "cpu"
 
     @property
@@ -118,7 +118,7 @@ class AmuseAgentLM(RankedLM, LM):
             try:
                 toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache)
                 ep = Episode(toolbox, self.max_steps, self.disabled)
-                if self.backbone_name == "baseline":
+                if self.is_baseline:
                     self.policy.run(doc, ep)
                 else:
                     self.policy.run(doc, prompt, ep, self.schemas)

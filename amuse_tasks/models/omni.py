@@ -10,7 +10,7 @@ checkpoint or a thinker-only one), ``fps`` (1.0) and ``max_frames`` (32): frames
 ``min(fps, max_frames / duration)`` (an even count, as the vision tower pairs frames);
 ``use_audio_in_video`` (true: the audio is interleaved with the frames by time, the Omni way;
 false: a separate audio input), ``drop`` (``audio`` | ``video``: modality ablation),
-``video_max_pixels`` (per-frame pixel cap), ``max_new_tokens`` (64), ``batch_size``, ``device``,
+``video_max_pixels`` (per-frame pixel cap), ``max_new_tokens`` (64), ``device``,
 ``device_map`` (e.g. ``auto`` for a model larger than one GPU), ``dtype``, ``system_prompt``,
 ``media_log`` (a JSONL file; every sample's effective fps, frame count and audio flag are also
 logged at INFO).

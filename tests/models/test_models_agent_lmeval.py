@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-TASKS = ["amuse_avsa_agentic", "amuse_srid_agentic", "amuse_stg_agentic", "amuse_csnl_agentic", "amuse_avds_agentic"]
+TASKS = ["amuse_avsa_agentic", "amuse_nsp_agentic", "amuse_srid_agentic", "amuse_stg_agentic", "amuse_csnl_agentic",
+         "amuse_avds_agentic"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def _m(res, task, name):
     return res["results"][task][f"{name},none"]
 
 
-@pytest.mark.parametrize("task", ["amuse_avsa_agentic", "amuse_srid_agentic", "amuse_csnl_agentic"])
+@pytest.mark.parametrize("task", ["amuse_avsa_agentic", "amuse_nsp_agentic", "amuse_srid_agentic", "amuse_csnl_agentic"])
 def test_oracle_tools_solve_the_choice_tasks(oracle_run, task):
     assert _m(oracle_run, task, "acc_lenient") == 1.0
     assert _m(oracle_run, task, "tool_recall") == 1.0

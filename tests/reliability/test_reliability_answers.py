@@ -6,9 +6,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from reliability_fixtures import copy_dataset, evaluate, scripted_lm
+from reliability_fixtures import copy_dataset, evaluate, no_network, scripted_lm  # noqa: F401
 
 from amuse_tasks.tasks import TASKS, task_name
+
+
+@pytest.fixture(autouse=True)
+def _offline(no_network):  # noqa: F811
+    yield
+
 
 SIZE = 100_000
 _rng = random.Random(7)

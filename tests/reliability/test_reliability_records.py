@@ -7,9 +7,14 @@ import json
 import os
 
 import pytest
-from reliability_fixtures import copy_dataset, evaluate, read_records, scripted_lm, write_records
+from reliability_fixtures import copy_dataset, evaluate, no_network, read_records, scripted_lm, write_records  # noqa: F401
 
 from amuse_tasks.schema import RecordError, load_records
+
+
+@pytest.fixture(autouse=True)
+def _offline(no_network):  # noqa: F811
+    yield
 
 
 def _right(doc, task_name):

@@ -48,7 +48,7 @@ HOSTILE = [
     ("diarize", {"start": 0, "end": math.inf}, "argument 'end' must be a number of seconds, got inf"),
     ("diarize", {"start": -5, "end": 1}, "time outside the clip: start=-5"),
     ("diarize", {"start": 0, "end": 1e9}, "time outside the clip: start=0, end=1000000000.0"),
-    ("diarize", {"start": 3, "end": 2}, "end must be after start"),
+    ("diarize", {"start": 3, "end": 2}, "must be after start"),
     ("diarize", {"start": 0}, "missing: end"),
     ("diarize", {"start": 0, "end": 1, "rm -rf": "/"}, "unknown: rm -rf"),
     ("lip_sync", {"face_id": 7, "start": 0, "end": 1}, "unknown face_id 7; face ids of this clip: FACE_A"),

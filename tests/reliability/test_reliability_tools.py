@@ -24,11 +24,9 @@ def _offline(no_network):  # noqa: F811
     yield
 
 
-@pytest.fixture(scope="module")
-def broken_media(synth_root, tmp_path_factory):
-    """avsa records of 4 clips cut to 4 s: clip 0 intact, 1 corrupt MP4, 2 truncated WAV, 3 media missing."""
-    root = tmp_path_factory.mktemp("broken_media")
-    recs = copy_dataset(synth_root, root, tasks=("avsa",), clips=4, window=WINDOW)
+def make_broken(synth_root, root, window):
+    """avsa records of 4 clips: clip 0 intact, 1 corrupt MP4, 2 truncated WAV, 3 media missing."""
+    recs = copy_dataset(synth_root, root, tasks=("avsa",), clips=4, window=window)
     by_clip = {r["clip_id"]: r for r in recs}
     ids = sorted(by_clip)
     corrupt_mp4(root / by_clip[ids[1]]["video"])
@@ -38,10 +36,16 @@ def broken_media(synth_root, tmp_path_factory):
     return root, [by_clip[i] for i in ids]
 
 
+@pytest.fixture(scope="module")
+def broken_media(synth_root, tmp_path_factory):
+    """The 4 samples with windows cut to 4 s (short tool runs)."""
+    return make_broken(synth_root, tmp_path_factory.mktemp("broken_media"), WINDOW)
+
+
 def test_media_errors_name_the_file_and_the_problem(broken_media):
     root, (good, bad_mp4, bad_wav, missing) = broken_media
     assert media.read_audio(root / good["audio"], 0, 1).shape == (16000,)
-    with pytest.raises(media.MediaError, match=rf"{bad_mp4['video']}: corrupt"):
+    with pytest.raises(media.MediaError, match=rf"{bad_mp4['video']}: (corrupt|no video stream)"):
         media.read_video(root / bad_mp4["video"], 0, 1, fps=2)
     with pytest.raises(media.MediaError, match=rf"{bad_wav['audio']}: truncated WAV"):
         media.read_audio(root / bad_wav["audio"], 0, 1)
@@ -53,7 +57,7 @@ def test_offline_tools_fail_per_call_on_broken_media(broken_media, tmp_path):
     root, (good, bad_mp4, bad_wav, missing) = broken_media
     expect = {  # record -> (vad ok, track_faces ok, text of the error)
         good["id"]: (True, True, None),
-        bad_mp4["id"]: (True, False, "corrupt"),
+        bad_mp4["id"]: (True, False, "corrupt|no video stream"),
         bad_wav["id"]: (False, True, "truncated WAV"),
         missing["id"]: (False, False, "file not found|No such file"),
     }
@@ -132,3 +136,36 @@ def test_a_corrupted_cache_entry_is_recomputed(broken_media, tmp_path, caplog, d
     assert tb.cache.misses == 1 and tb.cache.hits == 0
     assert entries[0].name in caplog.text and "recomputing" in caplog.text
     assert json.loads(entries[0].read_text(encoding="utf-8"))["value"], "the entry is rewritten"
+
+
+def test_agentic_lm_eval_run_completes_on_broken_media(synth_root, tmp_path):
+    """amuse-agent (baseline policy, offline tools) over 4 samples, 3 with broken media: every sample is
+    answered or scored as unanswered, the broken ones carry the media error in their trace."""
+    from reliability_fixtures import evaluate
+
+    from amuse_tasks.models.agent import AmuseAgentLM
+
+    root, (good, bad_mp4, bad_wav, missing) = make_broken(synth_root, tmp_path / "data", None)  # whole windows
+    lm = AmuseAgentLM(policy="baseline", tools="offline", tool_cache=str(tmp_path / "cache"))
+    out = evaluate(lm, ["amuse_avsa_agentic"], root)
+    samples = {s["doc"]["id"]: s for s in out["samples"]["amuse_avsa_agentic"]}
+    assert set(samples) == {good["id"], bad_mp4["id"], bad_wav["id"], missing["id"]}
+    for rec, problem in ((bad_mp4, "corrupt|no video stream"), (bad_wav, "truncated WAV"), (missing, "file not found|No such file")):
+        text = samples[rec["id"]]["resps"][0][0]
+        trace = json.loads(re.findall(r"<trace>(.*?)</trace>", text, re.DOTALL)[-1])
+        errors = [c["error"] for c in trace["calls"] if not c["ok"]] + [trace.get("error") or ""]
+        assert any(re.search(problem, e or "") for e in errors), (rec["id"], errors)
+    good_trace = json.loads(re.findall(r"<trace>(.*?)</trace>", samples[good["id"]]["resps"][0][0], re.DOTALL)[-1])
+    assert good_trace["calls"] and all(c["ok"] for c in good_trace["calls"] if c["name"] in ("transcribe", "diarize")), good_trace
+
+
+def test_cue_pass_over_broken_media_writes_the_good_records(broken_media, tmp_path, capsys):
+    from amuse_tasks.cli.cues import main
+
+    root, (good, bad_mp4, bad_wav, missing) = broken_media
+    rc = main(["--root", str(root), "--tools", "offline", "--tool-cache", str(tmp_path / "cache"), "--overwrite"])
+    assert rc == 1, "a failed record makes the exit status 1"
+    printed = capsys.readouterr().out
+    assert "1 computed" in printed and "3 failed" in printed, printed
+    written = {p.stem for p in (root / "cues" / "offline").glob("*.json") if p.name != "index.json"}
+    assert written == {good["id"]}

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from reliability_fixtures import copy_dataset, tiny_model_dir, tiny_tokenizer
+from reliability_fixtures import copy_dataset, no_network, tiny_model_dir, tiny_tokenizer  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _offline(no_network):  # noqa: F811
+    yield
+
 
 REPO = Path(__file__).resolve().parents[2]
 

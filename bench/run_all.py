@@ -1,0 +1,140 @@
+"""Run every benchmark (each in its own process, one after the other) and rewrite the README's
+performance section from ``bench/results/*.md`` and ``*.json``.  Entry point: ``bench/run_all``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.measure import RESULTS, md_table
+
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+MARKER = "<!-- section: performance and reliability (bench) -->"
+
+# name: (full-size arguments, --quick arguments)
+BENCHMARKS = {
+    "eval_overhead": (["--limit", "1", "--repeats", "3"], ["--limit", "1", "--repeats", "2"]),
+    "metrics_captioning": (["--samples", "400", "--repeats", "3", "--subsets", "10"],
+                           ["--samples", "200", "--repeats", "1", "--subsets", "3"]),
+    "perception": (["--limit", "6", "--repeats", "2", "--rtf-records", "3"],
+                   ["--limit", "2", "--repeats", "1", "--rtf-records", "1"]),
+    "training": (["--steps", "4", "--repeats", "2"], ["--steps", "1", "--repeats", "1", "--prompts", "4"]),
+    "synth_rtf": (["--clips", "3", "--repeats", "3"], ["--clips", "1", "--repeats", "1"]),
+}
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def targets() -> tuple[str, list[str]]:
+    """The targets table (measured from the JSON results) and one line per missed target with its reason."""
+    rows, gaps = [], []
+    ev = _load("eval_overhead")
+    if ev:
+        r = ev["results"]
+        for phase in ("warm", "cold"):
+            v = r[f"smollm2_{phase}"]["ratio_to_smollm2_model"]["median"] * 100
+            ok = v < 5
+            rows.append([f"eval: time outside the model / SmolLM2 model time ({phase} run)", "< 5 %", f"{v:.2f} %",
+                         "met" if ok else "missed"])
+            if not ok:
+                gaps.append(f"Evaluation overhead, {phase} run: {v:.1f} % of SmolLM2's model time. The first run in "
+                            "a process pays fixed costs (the JVMs of the PTB tokenizer and METEOR, ~15 s, imports, "
+                            "task indexing) spread over only the benchmark's few samples; they amortise over a real "
+                            "run (400 samples per task), and warm runs show the per-sample cost.")
+    pe = _load("perception")
+    if pe:
+        v = pe["results"]["warm_speedup"]["median"]
+        rows.append(["perception: cue pass, cold / warm cache", ">= 20x", f"{v:.0f}x", "met" if v >= 20 else "missed"])
+        if v < 20:
+            gaps.append(f"Warm cue pass only {v:.0f}x faster than cold: reading and validating the cached JSON and "
+                        "hashing the media files dominate once perception is cached.")
+    tr = _load("training")
+    if tr:
+        v = tr["results"]["trainers"]["raft"]["ratio_to_grpo"]["median"]
+        rows.append(["training: RAFTTrainer / GRPOTrainer s per step (temporal term on)", "<= 1.15", f"{v:.2f}",
+                     "met" if v <= 1.15 else "missed"])
+        if v > 1.15:
+            gaps.append(f"RAFTTrainer step {v:.2f}x GRPOTrainer's: the extra work is the per-token time-window "
+                        "parsing of L_temp (Python, per row) and the reference-trace forward of L_align; on the "
+                        "tiny benchmark model these are large relative to the model's own compute.")
+    return md_table(["target", "wanted", "measured (median)", ""], rows), gaps
+
+
+def section() -> str:
+    parts = [MARKER, "## Performance and reliability", "",
+             "Measured by the scripts in `bench/` (benchmarks, not tests); regenerate every file in `bench/results/` "
+             "and the tables below with one command:", "", "```bash", "bench/run_all            # ~20 min on 2 cores",
+             "bench/run_all --only training   # one benchmark; --quick for small sizes", "```", "",
+             "Each script runs alone too (`python -m bench.eval_overhead --help`, `bench.metrics_captioning`, "
+             "`bench.perception`, `bench.training`, `bench.synth_rtf`) and writes `bench/results/<name>.json` (machine, "
+             "package versions, configuration, every repeat) and `<name>.md`. Ratios are measured side by side in "
+             "one run; times are wall-clock on a shared machine, so compare ratios, not absolute seconds.", "",
+             "### Targets", ""]
+    table, gaps = targets()
+    parts += [table, ""]
+    if gaps:
+        parts += ["Measured gaps:", ""] + [f"- {g}" for g in gaps] + [""]
+    for name in BENCHMARKS:
+        md = RESULTS / f"{name}.md"
+        if md.exists():
+            parts += [md.read_text().strip(), ""]
+    parts += [
+        "### Reliability suite", "",
+        "`pytest tests/reliability -q` (part of CI) injects faults and checks that each gives a clear message, "
+        "affects only its own sample, and that evaluation or training completes: corrupt MP4, truncated WAV, "
+        "missing media, records of the wrong type, an unknown schema version, media paths (and symlinks) leaving the "
+        "dataset root, 100 kB garbage answers in real lm-eval runs, invalid and hostile tool calls (unknown tool, "
+        "wrong types, times outside the clip, 100 000-level nesting), a tool backend that raises or hangs, corrupted "
+        "cache entries, NaN/None rewards, and a training run killed with SIGKILL and resumed from its checkpoint. "
+        "It also imports every module with sockets blocked (no network at import), and checks by behaviour that "
+        "model folders needing remote code or holding pickled weights are refused (`trust_remote_code` stays off "
+        "unless passed; weights load from safetensors or with `weights_only=True`).", ""]
+    return "\n".join(parts)
+
+
+def write_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    if MARKER not in text:
+        raise SystemExit(f"{README}: marker {MARKER!r} not found")
+    head, rest = text.split(MARKER, 1)
+    nxt = rest.find("<!-- section:")
+    tail = rest[nxt:] if nxt >= 0 else ""
+    README.write_text(head + section().rstrip() + "\n" + ("\n" + tail if tail else ""), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test; numbers not for the README)")
+    ap.add_argument("--only", help="comma-separated benchmark names")
+    ap.add_argument("--readme-only", action="store_true", help="rebuild the README section from existing results")
+    a = ap.parse_args(argv)
+    names = a.only.split(",") if a.only else list(BENCHMARKS)
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {sorted(unknown)} (one of {', '.join(BENCHMARKS)})")
+    failed = []
+    if not a.readme_only:
+        for name in names:
+            args = BENCHMARKS[name][1 if a.quick else 0]
+            print(f"== bench.{name} {' '.join(args)}", flush=True)
+            t0 = time.perf_counter()
+            rc = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], cwd=REPO).returncode
+            print(f"== bench.{name}: {'ok' if rc == 0 else f'FAILED (exit {rc})'} in {time.perf_counter() - t0:.0f} s",
+                  flush=True)
+            if rc != 0:
+                failed.append(name)
+    write_readme()
+    print(f"README section rewritten from {RESULTS}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
