@@ -18,12 +18,14 @@ MARKER = "<!-- section: performance and reliability (bench) -->"
 
 # name: (full-size arguments, --quick arguments)
 BENCHMARKS = {
-    "eval_overhead": (["--limit", "1", "--repeats", "3"], ["--limit", "1", "--repeats", "2"]),
-    "metrics_captioning": (["--samples", "400", "--repeats", "3", "--subsets", "10"],
+    "eval_overhead": (["--limit", "1", "--repeats", "4", "--smollm2-repeats", "3"],
+                      ["--limit", "1", "--repeats", "2", "--smollm2-repeats", "2"]),
+    "metrics_captioning": (["--samples", "400", "--repeats", "3", "--subsets", "8"],
                            ["--samples", "200", "--repeats", "1", "--subsets", "3"]),
-    "perception": (["--limit", "6", "--repeats", "2", "--rtf-records", "3"],
+    "perception": (["--limit", "6", "--repeats", "2", "--rtf-records", "2"],
                    ["--limit", "2", "--repeats", "1", "--rtf-records", "1"]),
-    "training": (["--steps", "4", "--repeats", "2"], ["--steps", "1", "--repeats", "1", "--prompts", "4"]),
+    "training": (["--steps", "3", "--repeats", "2", "--batch", "4", "--prompts", "8"],
+                 ["--steps", "1", "--repeats", "1", "--batch", "4", "--prompts", "4"]),
     "synth_rtf": (["--clips", "3", "--repeats", "3"], ["--clips", "1", "--repeats", "1"]),
 }
 
@@ -71,7 +73,7 @@ def targets() -> tuple[str, list[str]]:
 def section() -> str:
     parts = [MARKER, "## Performance and reliability", "",
              "Measured by the scripts in `bench/` (benchmarks, not tests); regenerate every file in `bench/results/` "
-             "and the tables below with one command:", "", "```bash", "bench/run_all            # ~20 min on 2 cores",
+             "and the tables below with one command:", "", "```bash", "bench/run_all            # ~30 min on 2 busy cores",
              "bench/run_all --only training   # one benchmark; --quick for small sizes", "```", "",
              "Each script runs alone too (`python -m bench.eval_overhead --help`, `bench.metrics_captioning`, "
              "`bench.perception`, `bench.training`, `bench.synth_rtf`) and writes `bench/results/<name>.json` (machine, "

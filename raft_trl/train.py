@@ -88,7 +88,18 @@ def load_model(data: DataArguments, args: RAFTConfig, model_args: ModelConfig):
 
             kwargs["quantization_config"] = get_quantization_config(model_args)
         model = cls.from_pretrained(name, **kwargs)
+    if data.gguf_file:
+        _drop_gguf_marker(model)
     return model, processor, selection
+
+
+def _drop_gguf_marker(model) -> None:
+    """GGUF weights are dequantised to plain float tensors on load, but transformers keeps a GGUF
+    quantizer on the model that refuses training and save_pretrained; the weights need neither."""
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
 
 
 def main(argv: list[str] | None = None) -> RAFTTrainer:

@@ -71,14 +71,17 @@ def push_dataset(root: str | Path, repo_id: str, *, token: str | None = None, pr
 def resolve_root(spec: str | Path, *, cache_dir: str | Path | None = None) -> Path:
     """A local dataset folder, or a Hub dataset id (``owner/name[@revision]``) downloaded/cached."""
     path = Path(spec).expanduser()
-    if path.is_dir():
-        return path.resolve()
     m = _REPO_ID.match(str(spec))
-    if not m:
-        raise FileNotFoundError(f"amuse_root {str(spec)!r}: not a folder and not a Hub dataset id (owner/name)")
+    if path.is_dir() or not m or str(spec).startswith((".", "/", "~")):
+        return path.resolve()  # a folder (a missing one fails where its records are read)
     from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    local = snapshot_download(repo_id=m.group(1), repo_type="dataset", revision=m.group(2), cache_dir=cache_dir)
+    try:
+        local = snapshot_download(repo_id=m.group(1), repo_type="dataset", revision=m.group(2), cache_dir=cache_dir)
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as e:
+        raise FileNotFoundError(f"amuse_root {str(spec)!r}: not a local folder, and Hub dataset {m.group(1)!r} "
+                                f"could not be fetched ({type(e).__name__}: {e})") from e
     if not (Path(local) / RECORDS_FILE).is_file():
         raise FileNotFoundError(f"Hub dataset {m.group(1)}: no {RECORDS_FILE} (not an AMUSE dataset)")
     return Path(local)

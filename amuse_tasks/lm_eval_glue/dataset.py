@@ -42,8 +42,10 @@ class RecordDocs(list):
 def data_root(amuse_root: str | os.PathLike | None = None) -> Path:
     """The dataset root: the argument, else $AMUSE_DATA when it holds records, else the embedded
     default set (``default_root`` builds it on first use, at $AMUSE_DATA when that is set)."""
-    if amuse_root:
-        return Path(amuse_root).expanduser().resolve()
+    if amuse_root:  # a folder, or a Hub dataset id (owner/name[@revision]) published by `amuse-build push`
+        from amuse_tasks.builders.hub import resolve_root
+
+        return resolve_root(amuse_root)
     env = os.environ.get("AMUSE_DATA")
     if env and (Path(env).expanduser() / RECORDS_FILE).is_file():
         return Path(env).expanduser().resolve()

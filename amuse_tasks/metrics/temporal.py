@@ -12,7 +12,8 @@ import re
 Interval = tuple[float, float]
 
 _TIME = r"(\d+(?::\d{1,2}){0,2}(?:\.\d+)?)\s*(?:s\b|sec\b|secs\b|seconds\b)?"
-_INTERVAL = re.compile(_TIME + r"\s*(?:-|–|—|to|until)\s*" + _TIME, re.IGNORECASE)
+# (?<!\d): never start inside a number, so a long digit run costs linear, not super-quadratic, time.
+_INTERVAL = re.compile(r"(?<!\d)" + _TIME + r"\s*(?:-|–|—|to|until)\s*" + _TIME, re.IGNORECASE)
 
 RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
 OFF_BY_ONE_SECONDS = 1.0

@@ -52,7 +52,7 @@ def parse_transcript(text: str | None) -> Transcript:
         try:
             trace = json.loads(traces[-1])
             out.trace = trace if isinstance(trace, dict) else None
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             out.trace = None
     if out.trace is not None and isinstance(out.trace.get("calls"), list):
         out.calls = [(str(c.get("name")), bool(c.get("ok"))) for c in out.trace["calls"] if isinstance(c, dict)]
@@ -60,7 +60,7 @@ def parse_transcript(text: str | None) -> Transcript:
     for block in _CALL.findall(text):
         try:
             call = json.loads(block)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             out.calls.append(("<invalid json>", False))
             continue
         name = call.get("name") if isinstance(call, dict) else None

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from amuse_tasks.media import MediaError
 from amuse_tasks.schema import LETTERS
@@ -235,8 +236,7 @@ class Toolbox:
         out_dir = (self.cache.root or Path(tempfile.gettempdir()) / "amuse_tools") / "crops"
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"{self.clip.clip_id}_{self.clip.start:.2f}_{face_id}_{t:.2f}.png"
-        import PIL.Image
-        PIL.Image.fromarray(np.ascontiguousarray(crop)).save(path)
+        Image.fromarray(np.ascontiguousarray(crop)).save(path)
         return {"face": face_id, "t": _r(t), "box": [x, y, w, h], "image": str(path)}
 
     # -- the agent's entry point ------------------------------------------------------------

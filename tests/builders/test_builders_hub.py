@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -77,5 +78,6 @@ def test_resolve_root_reads_a_hub_snapshot_from_the_local_cache(generic_dataset,
     assert root == repo / "snapshots" / commit
     assert len(load_records(root).records) == len(load_records(generic_dataset).records)
     assert hub.resolve_root(str(generic_dataset)) == generic_dataset.resolve()
-    with pytest.raises(FileNotFoundError, match="not a folder and not a Hub dataset id"):
-        hub.resolve_root("no such folder")
+    assert hub.resolve_root("no such folder") == (Path.cwd() / "no such folder")  # fails later, at records.jsonl
+    with pytest.raises(FileNotFoundError, match="not a local folder, and Hub dataset 'someone/absent'"):
+        hub.resolve_root("someone/absent", cache_dir=tmp_path / "cache")

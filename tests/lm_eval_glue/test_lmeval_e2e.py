@@ -54,8 +54,9 @@ def _expected_metrics(task: str, right: bool) -> dict[str, float]:
 
 @pytest.mark.parametrize("model,right", [("amuse-fake-oracle", True), ("amuse-fake-wrong", False)])
 def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
+    # scoring is under test here, not perception: oracle cues keep the run free of tool computation
     res = _run([sys.executable, str(FAKES), "--model", model, "--tasks", "amuse",
-                "--metadata", json.dumps({"amuse_root": str(synth_root)})], tmp_path)
+                "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path)
     for task in ALL_TASK_NAMES:
         for name, value in _expected_metrics(task, right).items():
             assert _metric(res, task, name) == pytest.approx(value, abs=1e-6), (task, name)
@@ -83,7 +84,8 @@ def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
     res = _run([str(AMUSE_EVAL), "--model", "hf",
                 "--model_args", f"pretrained={pretrained},gguf_file={gguf},dtype=float32",
                 "--tasks", "amuse-guided", "--apply_chat_template", "--limit", "1", "--batch_size", "6",
-                "--device", "cpu", "--gen_kwargs", "max_gen_toks=12"], tmp_path, timeout=420)
+                "--device", "cpu", "--gen_kwargs", "max_gen_toks=12",
+                "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path, timeout=420)
     guided = [t for t in ALL_TASK_NAMES if t.endswith("_guided")]
     assert set(guided) <= set(res["results"])
     assert 0.0 <= _metric(res, "amuse_avsa_guided", "acc_lenient") <= 1.0

@@ -54,7 +54,7 @@ def test_installed_wheel_is_what_runs(fresh_python, tmp_path):
 
 def test_plain_lm_eval_finds_guided_tasks_through_the_hook(fresh_python, tmp_path, synth_root):
     proc = _lm_eval(fresh_python, ["--model", "dummy", "--tasks", "amuse_*_guided", "--limit", "1",
-                                   "--metadata", json.dumps({"amuse_root": str(synth_root)}),
+                                   "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"}),
                                    "--output_path", str(tmp_path / "out")], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text())

@@ -153,14 +153,16 @@ def tiny_model_dir(path: Path, seed: int = 0) -> Path:
 
 
 # ---- lm-eval -----------------------------------------------------------------------------------------
-def evaluate(model, tasks: list[str], root: Path, **kwargs) -> dict:
-    """One in-process lm-eval run of AMUSE tasks on the dataset at ``root`` (only our task folder indexed)."""
+def evaluate(model, tasks: list[str], root: Path, cues: str | None = None, **kwargs) -> dict:
+    """One in-process lm-eval run of AMUSE tasks on the dataset at ``root`` (only our task folder indexed);
+    ``cues``: the guided cue source (default: $AMUSE_CUES, oracle in the test session)."""
     import lm_eval
     from lm_eval.tasks import TaskManager
 
     from amuse_tasks.lm_eval_glue.registration import task_dir
 
-    tm = TaskManager(include_path=[str(task_dir())], include_defaults=False, metadata={"amuse_root": str(root)})
+    metadata = {"amuse_root": str(root)} | ({"cues": cues} if cues else {})
+    tm = TaskManager(include_path=[str(task_dir())], include_defaults=False, metadata=metadata)
     return lm_eval.simple_evaluate(model=model, tasks=tasks, task_manager=tm, log_samples=True, **kwargs)
 
 

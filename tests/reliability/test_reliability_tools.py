@@ -169,3 +169,18 @@ def test_cue_pass_over_broken_media_writes_the_good_records(broken_media, tmp_pa
     assert "1 computed" in printed and "3 failed" in printed, printed
     written = {p.stem for p in (root / "cues" / "offline").glob("*.json") if p.name != "index.json"}
     assert written == {good["id"]}
+
+
+def test_guided_run_with_tool_cues_completes_on_broken_media(broken_media, tmp_path, monkeypatch):
+    """Guided prompts computed from offline tool cues: a sample whose perception fails still gets a
+    prompt (its cue block says so) and a score; the intact sample gets real cues."""
+    from reliability_fixtures import evaluate, scripted_lm
+
+    root, (good, *broken) = broken_media
+    monkeypatch.setenv("AMUSE_TOOL_CACHE", str(tmp_path / "cache"))
+    out = evaluate(scripted_lm(lambda doc, name: f"Answer: {doc['answer']}"), ["amuse_avsa_guided"], root,
+                   cues="offline")
+    samples = {s["doc"]["id"]: s for s in out["samples"]["amuse_avsa_guided"]}
+    assert set(samples) == {good["id"], *(r["id"] for r in broken)}
+    assert all(s["acc_strict"] == 1.0 for s in samples.values())
+    assert "VOICE_1" in samples[good["id"]]["arguments"]["gen_args_0"]["arg_0"]

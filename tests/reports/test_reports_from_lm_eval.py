@@ -37,6 +37,14 @@ def test_generic_rttm_dataset_evaluates_on_all_18_tasks(lm_eval_results):
             assert r.get("bleu4,none", r.get("bleu4_sacrebleu,none")) == pytest.approx(100.0), name
 
 
+def test_dataset_loads_by_hub_id_in_lm_eval(lm_eval_results):
+    """amuse_root = "owner/name": lm-eval read the records from the Hub snapshot (served from the local cache)."""
+    [run] = find_runs([lm_eval_results["wrong"]])
+    docs = [s["doc"] for s in run.load_samples("avsa", "guided")]
+    assert docs and {d["amuse_root"] for d in docs} == {str(lm_eval_results["snapshot"])}
+    assert len(docs) == sum(r["task"] == "avsa" for r in load_records(lm_eval_results["dataset"]).records)
+
+
 def _csv(path: Path) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
