@@ -96,10 +96,9 @@ def load_model(data: DataArguments, args: RAFTConfig, model_args: ModelConfig):
 def _drop_gguf_marker(model) -> None:
     """GGUF weights are dequantised to plain float tensors on load, but transformers keeps a GGUF
     quantizer on the model that refuses training and save_pretrained; the weights need neither."""
-    model.hf_quantizer = None
-    model.is_quantized = False
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:
+        quantizer.remove_quantization_config(model)
 
 
 def main(argv: list[str] | None = None) -> RAFTTrainer:

@@ -5,6 +5,10 @@ Two paths whose numbers are never mixed, so each has its own metric names:
   CIDEr -> ``bleu4``, ``meteor``, ``rougeL``, ``cider``.  One METEOR JVM per process (~20 s start).
 - ``python`` (when Java or pycocoevalcap is missing): sacrebleu BLEU-4, rouge_score ROUGE-L and a
   pure-Python CIDEr-D -> ``bleu4_sacrebleu``, ``rougeL_rouge_score``, ``ciderD_python``; no METEOR.
+
+Both paths score at most the first ``max(MIN_PRED_WORDS, PRED_WORD_FACTOR x reference words)``
+words of a prediction (and ``MAX_WORD_CHARS`` characters per such word): a runaway generation (100 kB of text) would otherwise exhaust METEOR's
+JVM heap and lose the whole corpus score. Words past that cap could only lower precision anyway.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from functools import lru_cache
 
 COCO_METRICS = ("bleu4", "meteor", "rougeL", "cider")
 PYTHON_METRICS = ("bleu4_sacrebleu", "rougeL_rouge_score", "ciderD_python")
+
+MIN_PRED_WORDS = 200
+PRED_WORD_FACTOR = 4
+MAX_WORD_CHARS = 20  # and at most this many characters per scored word, for text without spaces
 
 _meteor = None
 _meteor_lock = threading.Lock()
@@ -47,10 +55,20 @@ def meteor_scorer():
 def _close_meteor() -> None:
     global _meteor
     if _meteor is not None:
-        _meteor.meteor_p.stdin.close()
-        _meteor.meteor_p.kill()
-        _meteor.meteor_p.wait()
-        _meteor = None
+        proc, _meteor = _meteor.meteor_p, None
+        try:
+            proc.stdin.close()
+        except OSError:  # the JVM already died; nothing to flush
+            pass
+        proc.kill()
+        proc.wait()
+
+
+def cap_prediction(pred: str, ref: str) -> str:
+    """The prediction cut to the words that are scored (see the module docstring)."""
+    limit = max(MIN_PRED_WORDS, PRED_WORD_FACTOR * len(ref.split()))
+    words = pred[: limit * MAX_WORD_CHARS].split()
+    return " ".join(words[:limit]) if len(words) > limit or len(pred) > limit * MAX_WORD_CHARS else pred
 
 
 def _nonempty(text: str) -> str:
@@ -142,5 +160,5 @@ def python_scores(preds: list[str], refs: list[str]) -> dict[str, float]:
 def corpus_scores(pairs: tuple[tuple[str, str], ...], backend: str) -> dict[str, float]:
     """All metrics of one backend for (prediction, reference) pairs; cached so the four
     lm-eval aggregations of one corpus tokenize and score it once."""
-    preds, refs = [p for p, _ in pairs], [r for _, r in pairs]
+    preds, refs = [cap_prediction(p, r) for p, r in pairs], [r for _, r in pairs]
     return coco_scores(preds, refs) if backend == "coco" else python_scores(preds, refs)

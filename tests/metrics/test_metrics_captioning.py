@@ -64,3 +64,13 @@ def test_coco_matches_pycocoevalcap_called_directly():
     assert ours == pytest.approx(direct)
     # the pure-Python CIDEr-D follows coco-caption's CIDEr-D; tokenization differs only in punctuation here
     assert python_scores(PREDS, REFS)["ciderD_python"] == pytest.approx(ours["cider"], rel=1e-6)
+
+
+def test_runaway_prediction_is_capped_before_scoring():
+    from amuse_tasks.metrics.captioning import MIN_PRED_WORDS, cap_prediction
+
+    ref = "Maya proposes a picnic and Dev agrees."
+    assert cap_prediction("Maya proposes a picnic.", ref) == "Maya proposes a picnic."
+    long = " ".join(["word"] * 10_000)
+    assert len(cap_prediction(long, ref).split()) == MIN_PRED_WORDS
+    assert len(cap_prediction("x" * 100_000, ref)) <= MIN_PRED_WORDS * 20
