@@ -29,6 +29,12 @@ def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
     return out
 
 
+def _short(model_args: str) -> str:
+    """Model args with local paths cut to their last component (no home folders in shared reports)."""
+    return ",".join(f"{k}={Path(v).name}" if "/" in v else f"{k}={v}"
+                    for k, _, v in (kv.partition("=") for kv in model_args.split(",") if kv))
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     ap = argparse.ArgumentParser(prog="amuse-report", description=__doc__,
@@ -47,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    md = [f"# AMUSE report\n\nRuns: " + "; ".join(f"{r.label} ({r.model} {r.model_args})".strip() for r in runs) + "\n"]
+    md = ["# AMUSE report\n\nRuns: " + "; ".join(f"{r.label} ({r.model} {_short(r.model_args)})" for r in runs) + "\n"]
     for name, (title, _) in TABLES.items():
         header, rows = build_table(name, runs)
         if rows:
