@@ -7,7 +7,7 @@
 Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file`` / ``dtype`` /
 ``device_map`` (HF chat backbone), ``base_url`` / ``model`` / ``api_key_env`` (OpenAI-compatible
 endpoint), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
-``tool_cache`` (directory), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
+``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 120; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
 (offer the image tool, default false; the model gets the crop's PNG path, not the pixels), ``drop`` (modality ablation: ``audio``, ``video`` or
 ``audio+video``: the tools of a removed modality are not offered and refuse calls).
 Each response is the full transcript with its ``<trace>`` JSON (in ``--log_samples`` output).
@@ -25,6 +25,7 @@ from tqdm import tqdm
 from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.tasks import TOOL_NAMES
+from amuse_tasks.tools.toolbox import CALL_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class AmuseAgentLM(RankedLM, LM):
 
     def __init__(self, policy: str | None = None, pretrained: str | None = None, gguf_file: str | None = None,
                  base_url: str | None = None, model: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 tools: str = "offline", tool_cache: str | None = None, max_steps: int = 8,
+                 tools: str = "offline", tool_cache: str | None = None, call_timeout=CALL_TIMEOUT, max_steps: int = 8,
                  max_new_tokens: int = 384, face_crop=False, drop: str | None = None, device: str | None = None,
                  dtype: str | None = None, device_map: str | None = None, batch_size=1, **kwargs):
         super().__init__()
@@ -80,6 +81,7 @@ class AmuseAgentLM(RankedLM, LM):
 
         parse_backends(tools)  # fail fast on a bad spec, before any request
         self.tools, self.tool_cache, self.max_steps = tools, tool_cache, int(max_steps)
+        self.call_timeout = None if str(call_timeout).lower() in ("none", "") else float(call_timeout)
         self.disabled = disabled_tools(drop)
         offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or _bool(face_crop))]
         from amuse_tasks.tools.schemas import schemas_for
@@ -116,7 +118,8 @@ class AmuseAgentLM(RankedLM, LM):
         for inst in tqdm(requests, desc=f"amuse-agent[{self.backbone_name}]", disable=disable_tqdm or self._rank != 0):
             doc, prompt = inst.doc, inst.args[0]
             try:
-                toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache)
+                toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache,
+                                  call_timeout=self.call_timeout)
                 ep = Episode(toolbox, self.max_steps, self.disabled)
                 if self.is_baseline:
                     self.policy.run(doc, ep)

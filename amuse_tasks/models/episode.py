@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 import time
 
 from amuse_tasks.tools import Toolbox
@@ -42,11 +43,21 @@ def parse_calls(text: str) -> list[tuple[str, dict] | str]:
 
 
 def _dump(obj) -> str:
+    """JSON text of ``obj``, at most MAX_RESPONSE_CHARS; a short repr when it is no JSON (e.g. nested too deep)."""
     try:
         text = json.dumps(obj, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
-        text = repr(obj)
+        text = reprlib.repr(obj)
     return text if len(text) <= MAX_RESPONSE_CHARS else text[:MAX_RESPONSE_CHARS] + " ...(truncated)"
+
+
+def _traceable(obj):
+    """``obj`` as the trace's JSON can hold it: itself when small JSON, else the text of ``_dump``."""
+    text = _dump(obj)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 class Episode:
@@ -100,8 +111,8 @@ class Episode:
 
     def trace(self) -> dict:
         return {"steps": self.steps, "max_steps": self.max_steps, "limit_reached": self.limit_reached,
-                "calls": [{k: c.get(k) for k in ("name", "arguments", "ok", "error", "seconds", "summary")}
-                          for c in self.calls],
+                "calls": [{k: _traceable(c.get(k)) if k == "arguments" else c.get(k)
+                           for k in ("name", "arguments", "ok", "error", "seconds", "summary")} for c in self.calls],
                 "seconds": round(time.perf_counter() - self.t0, 3)}
 
     def transcript(self) -> str:

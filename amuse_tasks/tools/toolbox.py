@@ -3,14 +3,17 @@
 Each tool is computed once over the whole sample window (cached on disk), then answered for the
 asked span, so labels stay stable across calls: VOICE_n numbered by first speech, FACE_X by first
 appearance (then left to right). ``call(name, arguments)`` is what an agent uses: it validates
-the call and returns an error message instead of raising.
+the call and returns an error message instead of raising, and gives up on a call that runs past
+``call_timeout`` seconds (a hung backend must not stall the run).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import reprlib
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +34,20 @@ _VAD_SCHEMA = {"type": "object", "properties": {"start": {"type": "number"}, "en
                "required": ["start", "end"]}
 PARAMETERS = {s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS} | {"vad": _VAD_SCHEMA}
 TIME_SLACK = 0.05  # seconds past the window end still accepted (rounding in the model's numbers)
+CALL_TIMEOUT = 120.0  # seconds one call may run (model loading and whole-window perception included)
+
+
+def _quote(value) -> str:
+    """A short repr of a bad argument for an error message: bounded length and depth, whatever the model sent."""
+    return reprlib.repr(value)
+
+
+class CallTimeout(Exception):
+    """A call ran past ``call_timeout``."""
+
+
+class _Abandoned(Exception):
+    """Raised in a timed-out call's worker thread when its computation finally returns: keep nothing."""
 
 
 def face_label(i: int) -> str:
@@ -46,13 +63,16 @@ def _r(x: float) -> float:
 
 
 class Toolbox:
-    def __init__(self, clip: Clip, backends: str | dict | None = "offline", cache: ToolCache | str | Path | None = None):
+    def __init__(self, clip: Clip, backends: str | dict | None = "offline", cache: ToolCache | str | Path | None = None,
+                 call_timeout: float | None = CALL_TIMEOUT):
         self.clip = clip
+        self.call_timeout = call_timeout  # seconds; None waits for ever
         self.chosen = parse_backends(backends)
         self.tag = backends_tag(self.chosen)
         self.cache = cache if isinstance(cache, ToolCache) else ToolCache(cache if cache is not None else default_cache_dir())
         self._backends: dict[str, object] = {}
         self._memo: dict[str, object] = {}
+        self._abandoned: set[threading.Thread] = set()  # workers of timed-out calls, maybe still running
 
     @classmethod
     def for_record(cls, record: dict, root: str | Path, **kwargs) -> "Toolbox":
@@ -68,6 +88,7 @@ class Toolbox:
         memo = f"{tool}:{sorted((arguments or {}).items())}"
         if memo in self._memo:
             return self._memo[memo]
+        compute = self._unless_abandoned(compute)
         if backend.media == "record":
             value = compute()
         else:
@@ -77,6 +98,16 @@ class Toolbox:
             value = self.cache.get_or_compute(key, compute)
         self._memo[memo] = value
         return value
+
+    def _unless_abandoned(self, compute):
+        """``compute`` that raises when ``call`` stopped waiting for this thread, so neither the disk
+        cache nor the memo ever holds the result of a timed-out call."""
+        def run():
+            value = compute()
+            if threading.current_thread() in self._abandoned:
+                raise _Abandoned
+            return value
+        return run
 
     def speech(self) -> list[dict]:
         b = self.backend("vad")
@@ -122,13 +153,13 @@ class Toolbox:
             if label == face_id:
                 return raw
         known = ", ".join(labels.values()) or "none: no face was found in this clip"
-        raise ToolError(f"unknown face_id {face_id!r}; face ids of this clip: {known}")
+        raise ToolError(f"unknown face_id {_quote(face_id)}; face ids of this clip: {known}")
 
     # -- argument checks ----------------------------------------------------------------------
     def _span(self, start, end) -> tuple[float, float]:
         for name, v in (("start", start), ("end", end)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ToolError(f"argument {name!r} must be a number of seconds, got {v!r}")
+                raise ToolError(f"argument {name!r} must be a number of seconds, got {_quote(v)}")
         dur = self.clip.duration
         if start < 0 or end > dur + TIME_SLACK:
             raise ToolError(f"time outside the clip: start={start}, end={end}; the clip runs from 0 to {dur:.2f} s")
@@ -222,7 +253,7 @@ class Toolbox:
 
     def face_crop(self, face_id, t) -> dict:
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= self.clip.duration:
-            raise ToolError(f"argument 't' must be a time within the clip (0 to {self.clip.duration:.2f} s), got {t!r}")
+            raise ToolError(f"argument 't' must be a time within the clip (0 to {self.clip.duration:.2f} s), got {_quote(t)}")
         raw = self._face_raw(face_id)
         visible = [tr for tr in self.face_tracks() if tr["id"] == raw and tr["start"] - 0.5 <= t <= tr["end"] + 0.5]
         if not visible:
@@ -246,7 +277,7 @@ class Toolbox:
         out = {"name": name, "arguments": arguments, "ok": False, "result": None, "error": None}
         try:
             if not isinstance(name, str) or name not in PARAMETERS:
-                raise ToolError(f"unknown tool {name!r}; the tools are: {', '.join(PARAMETERS)}")
+                raise ToolError(f"unknown tool {_quote(name)}; the tools are: {', '.join(PARAMETERS)}")
             if not isinstance(arguments, dict):
                 raise ToolError(f"arguments must be a JSON object, got {type(arguments).__name__}")
             params = PARAMETERS[name]
@@ -255,9 +286,12 @@ class Toolbox:
             if missing or extra:
                 raise ToolError(f"{name} takes {', '.join(params['properties'])}"
                                 + (f"; missing: {', '.join(missing)}" if missing else "")
-                                + (f"; unknown: {', '.join(map(str, extra))}" if extra else ""))
-            out["result"] = getattr(self, name)(**arguments)
+                                + (f"; unknown: {', '.join(str(p)[:40] for p in extra[:8])}" if extra else ""))
+            out["result"] = self._run(name, arguments)
             out["ok"] = True
+        except CallTimeout as e:
+            log.warning("tool %s on clip %s: %s", name, self.clip.clip_id, e)
+            out["error"] = str(e)
         except (ToolError, BackendUnavailable) as e:
             out["error"] = str(e)
         except (MediaError, OSError) as e:  # this sample's media is missing or broken
@@ -269,6 +303,29 @@ class Toolbox:
         out["seconds"] = round(time.perf_counter() - t0, 3)
         out["summary"] = summarize(out)
         return out
+
+    def _run(self, name: str, arguments: dict):
+        """The tool method, in a daemon worker thread when there is a time limit. A thread cannot be
+        killed: a timed-out one runs on in the background, and its result is dropped (``_unless_abandoned``)."""
+        if self.call_timeout is None:
+            return getattr(self, name)(**arguments)
+        box: dict = {}
+
+        def work():
+            try:
+                box["result"] = getattr(self, name)(**arguments)
+            except BaseException as e:  # re-raised in the caller's thread
+                box["error"] = e
+
+        worker = threading.Thread(target=work, name=f"amuse-tool-{name}", daemon=True)
+        worker.start()
+        worker.join(self.call_timeout)
+        if worker.is_alive():
+            self._abandoned.add(worker)
+            raise CallTimeout(f"{name} timed out after {self.call_timeout:g} s (call_timeout)")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
 
 
 def summarize(call: dict) -> str:
