@@ -80,18 +80,28 @@ def versions() -> dict:
 
 def md_table(header: list[str], rows: list[list]) -> str:
     def cell(x):
-        if isinstance(x, float):
-            return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
-        return str(x)
+        return num(x) if isinstance(x, float) else str(x)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def mmm(s: dict, scale: float = 1.0, fmt: str = "{:.3g}") -> str:
+def num(x: float) -> str:
+    """3 significant digits, without exponents: 1,100 / 46.9 / 0.286 / < 0.001."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) < 0.001:
+        return "< 0.001"
+    return f"{x:.3g}"
+
+
+def mmm(s: dict, scale: float = 1.0, fmt: str | None = None) -> str:
     """'median (min-max)' of a stats dict."""
-    return f"{fmt.format(s['median'] * scale)} ({fmt.format(s['min'] * scale)}-{fmt.format(s['max'] * scale)})"
+    f = fmt.format if fmt else num
+    return f"{f(s['median'] * scale)} ({f(s['min'] * scale)}-{f(s['max'] * scale)})"
 
 
 def write(name: str, title: str, config: dict, results: dict, markdown: str) -> Path:

@@ -47,10 +47,12 @@ def targets() -> tuple[str, list[str]]:
             rows.append([f"eval: time outside the model / SmolLM2 model time ({phase} run)", "< 5 %", f"{v:.2f} %",
                          "met" if ok else "missed"])
             if not ok:
-                gaps.append(f"Evaluation overhead, {phase} run: {v:.1f} % of SmolLM2's model time. The first run in "
-                            "a process pays fixed costs (the JVMs of the PTB tokenizer and METEOR, ~15 s, imports, "
-                            "task indexing) spread over only the benchmark's few samples; they amortise over a real "
-                            "run (400 samples per task), and warm runs show the per-sample cost.")
+                fixed = r["null_cold"]["wall_seconds"]["median"] - r["null_warm"]["wall_seconds"]["median"]
+                gaps.append(f"Evaluation overhead, {phase} run: {v:.1f} % of SmolLM2's model time. The first run in a "
+                            f"process pays about {fixed:.1f} s of fixed costs (null model: first run minus a warm "
+                            "run; the JVMs of the PTB tokenizer and METEOR, imports, task indexing), here spread over "
+                            f"only {r['samples_per_run']} samples. Over a full-size run (400 samples x 6 tasks) they "
+                            f"add {1000 * fixed / 2400:.1f} ms per sample; warm runs show the per-sample cost.")
     pe = _load("perception")
     if pe:
         v = pe["results"]["warm_speedup"]["median"]
@@ -78,7 +80,7 @@ def targets() -> tuple[str, list[str]]:
 def section() -> str:
     parts = [MARKER, "## Performance and reliability", "",
              "Measured by the scripts in `bench/` (benchmarks, not tests); regenerate every file in `bench/results/` "
-             "and the tables below with one command:", "", "```bash", "bench/run_all            # ~30 min on 2 busy cores",
+             "and the tables below with one command:", "", "```bash", "bench/run_all            # ~25 min on 2 busy cores",
              "bench/run_all --only training   # one benchmark; --quick for small sizes", "```", "",
              "Each script runs alone too (`python -m bench.eval_overhead --help`, `bench.metrics_captioning`, "
              "`bench.perception`, `bench.training`, `bench.synth_rtf`) and writes `bench/results/<name>.json` (machine, "

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import make_qwen2, prompt_dataset, raft_args, text_reward
+from raft_fixtures import make_qwen2, prompt_dataset, raft_args, text_reward
 
 from raft_trl import RAFTTrainer
 from raft_trl.sra import disable_avx512bf16_4bit, load_4bit_with_sra, select_theta_cross

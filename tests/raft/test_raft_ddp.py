@@ -32,7 +32,7 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
     changed = 0
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-6, rtol=1e-5), name
-    base = __import__("conftest").make_qwen2(__import__("conftest").make_tokenizer(), seed=0)
+    base = __import__("raft_fixtures").make_qwen2(__import__("raft_fixtures").make_tokenizer(), seed=0)
     for name, p in base.named_parameters():
         changed += not torch.equal(p.detach(), a[name])
     assert changed > 0  # the runs trained

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 import torch
-from conftest import make_omni_thinker, raft_args, text_reward
+from raft_fixtures import make_omni_thinker, raft_args, text_reward
 
 from raft_trl.sra import select_theta_cross
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import make_qwen2, prompt_dataset, raft_args, text_reward
+from raft_fixtures import make_qwen2, prompt_dataset, raft_args, text_reward
 
 from raft_trl import RAFTConfig, RAFTTrainer, best_of_k, softmax_weights
 

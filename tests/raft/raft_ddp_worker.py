@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import make_qwen2, make_tokenizer, prompt_dataset, text_reward  # noqa: E402
+from raft_fixtures import make_qwen2, make_tokenizer, prompt_dataset, text_reward  # noqa: E402
 
 from raft_trl import RAFTConfig, RAFTTrainer  # noqa: E402
 

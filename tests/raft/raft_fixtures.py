@@ -1,14 +1,7 @@
-"""Tiny offline models and tokenizers for the RAFT tests (built from configs, nothing downloaded)."""
+"""Tiny offline models, tokenizers, data and configs for the RAFT tests (built from configs, nothing downloaded)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import pytest
-
-# This folder shares its name with the package; keep the real package ahead of it on sys.path.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
@@ -90,16 +83,6 @@ def make_omni_thinker(tokenizer, seed: int = 0):
     return Qwen2_5OmniThinkerForConditionalGeneration(config), processor
 
 
-@pytest.fixture(scope="session")
-def tiny_tokenizer():
-    return make_tokenizer()
-
-
-@pytest.fixture
-def tiny_model(tiny_tokenizer):
-    return make_qwen2(tiny_tokenizer)
-
-
 def text_reward(completions, **kwargs):
     """Deterministic, nearly tie-free reward of the completion text (a test stand-in for the perceptual ones)."""
     out = []
@@ -130,7 +113,7 @@ def raft_args(tmp_path, **overrides):
     return RAFTConfig(**base)
 
 
-def _record(i: int, task: str) -> dict:
+def record(i: int, task: str) -> dict:
     people = [{"label": "Person 1", "description": "man, left", "face_track": "t1"},
               {"label": "Person 2", "description": "woman, right", "face_track": "t2"}]
     segments = [{"speaker": "Person 1", "start": 10.0, "end": 12.5, "text": "we should leave before the rain"},
@@ -147,25 +130,3 @@ def _record(i: int, task: str) -> dict:
         rec.update(question='When does Person 2 say "the car is not ready yet"?', options=[],
                    answer=[[2.8, 5.0]], expected_tools=["diarize", "transcribe"])
     return rec
-
-
-@pytest.fixture
-def records_root(tmp_path):
-    """A tiny AMUSE dataset (records only: guided prompts and rewards need no media)."""
-    import json
-
-    root = tmp_path / "amuse"
-    root.mkdir()
-    recs = [_record(i, task) for i in range(2) for task in ("avsa", "stg")]
-    recs[0]["reference_trace"] = "VOICE_2 speaks at 2.8-5.0 with FACE_B.\nAnswer: B"
-    (root / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
-    return root
-
-
-@pytest.fixture
-def tiny_model_dir(tmp_path, tiny_tokenizer):
-    """A tiny Qwen2 + tokenizer saved like a Hub checkpoint, for the training script."""
-    path = tmp_path / "tiny-qwen2"
-    make_qwen2(tiny_tokenizer).save_pretrained(path)
-    tiny_tokenizer.save_pretrained(path)
-    return path
