@@ -7,7 +7,7 @@
 Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file`` / ``dtype`` /
 ``device_map`` (HF chat backbone), ``base_url`` / ``model`` / ``api_key_env`` (OpenAI-compatible
 endpoint), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
-``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 120; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
+``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 600; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
 (offer the image tool, default false; the model gets the crop's PNG path, not the pixels), ``drop`` (modality ablation: ``audio``, ``video`` or
 ``audio+video``: the tools of a removed modality are not offered and refuse calls).
 Each response is the full transcript with its ``<trace>`` JSON (in ``--log_samples`` output).

@@ -34,7 +34,7 @@ _VAD_SCHEMA = {"type": "object", "properties": {"start": {"type": "number"}, "en
                "required": ["start", "end"]}
 PARAMETERS = {s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS} | {"vad": _VAD_SCHEMA}
 TIME_SLACK = 0.05  # seconds past the window end still accepted (rounding in the model's numbers)
-CALL_TIMEOUT = 120.0  # seconds one call may run (model loading and whole-window perception included)
+CALL_TIMEOUT = 600.0  # seconds one call may run (model loading and whole-window perception included)
 
 
 def _quote(value) -> str:
