@@ -59,10 +59,11 @@ def test_two_processes_split_and_gather(tmp_path, synth_root):
     torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
     amuse_eval = shutil.which("amuse-eval") or str(Path(sys.executable).parent / "amuse-eval")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([torchrun, "--nproc_per_node", "2", "--no-python", amuse_eval, "--model", "amuse-agent",
+    proc = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "--no-python", amuse_eval, "--model", "amuse-agent",
                     "--model_args", "policy=baseline,tools=oracle", "--tasks", "amuse_avsa_agentic", "--limit", "5",
-                    "--log_samples", "--output_path", str(tmp_path)], check=True, env=env, timeout=300,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    "--log_samples", "--output_path", str(tmp_path)], env=env, timeout=300,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
     samples = [json.loads(line) for p in tmp_path.rglob("samples_amuse_avsa_agentic*.jsonl") for line in open(p)]
     assert sorted(s["doc_id"] for s in samples) == [0, 1, 2, 3, 4]  # every doc once, from both ranks
     results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())

@@ -25,7 +25,7 @@ def _run(cmd, tmp_path):
 def test_torchrun_two_processes_match_one_process(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     _run([sys.executable, str(WORKER), str(one), "4"], tmp_path)
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
           str(WORKER), str(two), "2"], tmp_path)
     a, b = torch.load(one / "weights.pt"), torch.load(two / "weights.pt")
     assert a.keys() == b.keys()
