@@ -8,6 +8,7 @@ implement those; a single process needs nothing.
 
 from __future__ import annotations
 
+import atexit
 import os
 
 
@@ -22,6 +23,9 @@ class RankedLM:
 
             if not dist.is_initialized():
                 dist.init_process_group("gloo")  # only small objects travel: the results of each rank
+                # Left to interpreter teardown, gloo's threads can abort the process ("terminate called
+                # without an active exception") after the results were already gathered.
+                atexit.register(_destroy_group)
 
     def _dist(self):
         import torch.distributed as dist
@@ -48,6 +52,13 @@ class RankedLM:
     def barrier(self) -> None:
         if self._world_size > 1:
             self._dist().barrier()
+
+
+def _destroy_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def pick_device(device: str | None, world_size: int, rank: int) -> str:
