@@ -15,6 +15,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 # The default set used by every test (and by lm_eval subprocesses, which inherit the env).
 os.environ.setdefault("AMUSE_DATA", str(REPO / ".amuse_cache" / "default"))
+# Perception results of the test session stay in the checkout, not in the user's ~/.cache.
+os.environ.setdefault("AMUSE_TOOL_CACHE", str(REPO / ".amuse_cache" / "tools"))
 # Guided prompts default to tool cues (perception: minutes per dataset on 2 cores); tests that are not
 # about cues read the ground-truth cues. tests/tools checks the tool-cue default explicitly.
 os.environ.setdefault("AMUSE_CUES", "oracle")
