@@ -20,6 +20,7 @@ class TaskSpec:
     default_cues: tuple[str, ...]
     expected_tools: frozenset[str]
     question: str  # what the question asks, one line, for docs
+    judge_metric: str | None = None  # the optional LLM-judge score (0-10) of this task, if it has one
 
     @property
     def is_choice(self) -> bool:
@@ -32,7 +33,7 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "avds", "Audio-Visual Dialogue Summarization", "text",
             ("TR", "VS", "FC"), frozenset({"transcribe", "diarize"}),
-            "summarize the dialogue, attributing content to speakers",
+            "summarize the dialogue, attributing content to speakers", judge_metric="judge_score",
         ),
         TaskSpec(
             "avsa", "Audio-Visual Speaker Association", "choice",
@@ -57,7 +58,7 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "csnl", "Cross-Scene Narrative Linking", "choice+rationale",
             ("TR", "FC"), frozenset({"transcribe"}),
-            "a causal or temporal link between scenes of the same story",
+            "a causal or temporal link between scenes of the same story", judge_metric="judge_coherence",
         ),
     )
 }

@@ -4,7 +4,9 @@ Root: ``--metadata '{"amuse_root": DIR}'``, else ``$AMUSE_DATA``, else the embed
 AMUSE-Synth set (built on first use).  Each doc is the record plus ``amuse_root`` (the absolute
 root), so media references and tool-using models can resolve the record's relative paths, and
 ``amuse_cues``: the source of guided cues (``--metadata '{"cues": ...}'``, else ``$AMUSE_CUES``,
-else ``offline``; see ``amuse_tasks.cues.guided_cues``).
+else ``offline``; see ``amuse_tasks.cues.guided_cues``); for tasks with a judge metric (``avds``,
+``csnl``), ``amuse_judge``: the optional LLM judge (``--metadata '{"judge": ...}'``, else ``$AMUSE_JUDGE``;
+see ``amuse_tasks.lm_eval_glue.judge``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from amuse_tasks.lm_eval_glue.judge import JUDGE_KEY, judge_config
 from amuse_tasks.schema import RECORDS_FILE, load_records
 from amuse_tasks.tasks import TASKS
 
@@ -76,14 +79,17 @@ def cue_source(cues: str | None = None) -> str:
     return source
 
 
-def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = None, **_: object) -> dict[str, RecordDocs]:
+def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = None,
+                   judge: str | dict | None = None, **_: object) -> dict[str, RecordDocs]:
     """lm-eval's ``custom_dataset`` hook.  ``task`` comes from the YAML's ``dataset_kwargs``;
-    ``amuse_root`` and ``cues`` from ``--metadata``; every other kwarg (model args, version) is ignored."""
+    ``amuse_root``, ``cues`` and ``judge`` from ``--metadata``; every other kwarg (model args, version) is ignored."""
     if task not in TASKS:
         raise ValueError(f"unknown AMUSE task {task!r} in dataset_kwargs (one of {', '.join(TASKS)})")
     root = data_root(amuse_root)
-    source = cue_source(cues)
-    docs = RecordDocs({**d, CUES_KEY: source} for d in _records_by_task(str(root))[task])
+    extra = {CUES_KEY: cue_source(cues)}
+    if TASKS[task].judge_metric:
+        extra[JUDGE_KEY] = judge_config(judge)
+    docs = RecordDocs({**d, **extra} for d in _records_by_task(str(root))[task])
     if not docs:
         raise ValueError(f"{root}/records.jsonl: no valid records for task {task!r}")
     return {"test": docs}

@@ -10,6 +10,7 @@ tool-use metrics.
 from __future__ import annotations
 
 from amuse_tasks.lm_eval_glue.docs import reference_intervals
+from amuse_tasks.lm_eval_glue.judge import judge_scores
 from amuse_tasks.metrics.captioning import COCO_METRICS, PYTHON_METRICS, caption_backend, corpus_scores
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.speaker_f1 import speaker_f1
@@ -19,7 +20,11 @@ from amuse_tasks.tasks import TASKS
 
 
 def score_answer(doc: dict, answer: str | None) -> dict:
-    """The task metrics of one answer text (None = the model gave no answer)."""
+    """The task metrics of one answer text (None = the model gave no answer), judge scores included."""
+    return {**_task_metrics(doc, answer), **judge_scores(doc, answer)}
+
+
+def _task_metrics(doc: dict, answer: str | None) -> dict:
     fmt = TASKS[doc["task"]].answer_format
     if fmt.startswith("choice"):
         n, gold = len(doc["options"]), doc["answer"]

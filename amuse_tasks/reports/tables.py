@@ -1,9 +1,11 @@
 """The paper's tables from lm-eval runs, as Markdown and CSV.
 
 1. summarization (``avds``): BLEU-4, METEOR, ROUGE-L, CIDEr (pycocoevalcap) or their pure-Python
-   counterparts (separate columns: numbers of the two backends are never mixed), speaker F1;
+   counterparts (separate columns: numbers of the two backends are never mixed), speaker F1, and the
+   judge score (0-10) of runs that had a judge;
 2. association / next speaker / re-identification: ``avsa``, ``nsp``, ``srid`` accuracy;
-3. grounding / narrative: ``stg`` mean tIoU, R@0.3/0.5/0.7, off-by-one; ``csnl`` accuracy.
+3. grounding / narrative: ``stg`` mean tIoU, R@0.3/0.5/0.7, off-by-one; ``csnl`` accuracy (and judge
+   coherence, 0-10, with a judge).
 One row per run and mode, plus a "Random (expected)" row computed from the distinct logged docs
 of all runs (mean of 1 / number of options).  Scores are x100 (tIoU and captioning metrics already are).
 Accuracies are the strict extractor's (``acc_strict``).
@@ -43,14 +45,14 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
         Column("BLEU-4 (sacrebleu)", "avds", "bleu4_sacrebleu"),
         Column("ROUGE-L (rouge_score)", "avds", "rougeL_rouge_score"),
         Column("CIDEr-D (python)", "avds", "ciderD_python"),
-        Column("Speaker F1", "avds", "speaker_f1")]),
+        Column("Speaker F1", "avds", "speaker_f1"), Column("Judge (0-10)", "avds", "judge_score")]),
     "association": ("Speaker association, next speaker, re-identification (accuracy)", [
         Column("AVSA", "avsa", "acc_strict"), Column("NSP", "nsp", "acc_strict"),
         Column("SRID", "srid", "acc_strict")]),
     "grounding": ("Temporal grounding and cross-scene narrative linking", [
         Column("STG mIoU", "stg", "tiou"), Column("R@0.3", "stg", "r@0.3"), Column("R@0.5", "stg", "r@0.5"),
         Column("R@0.7", "stg", "r@0.7"), Column("Off-by-one", "stg", "off_by_one"),
-        Column("CSNL", "csnl", "acc_strict")]),
+        Column("CSNL", "csnl", "acc_strict"), Column("CSNL judge coherence (0-10)", "csnl", "judge_coherence")]),
 }
 
 

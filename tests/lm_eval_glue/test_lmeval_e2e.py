@@ -4,34 +4,14 @@ test-only fake models that answer from ``Instance.doc`` (right or wrong), and a 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from amuse_tasks.tasks import ALL_TASK_NAMES, TASKS
-
-HERE = Path(__file__).parent
-FAKES = HERE / "lmeval_fake_models.py"
-
-
-AMUSE_EVAL = Path(sys.executable).parent / "amuse-eval"  # the console script
-
-
-def _run(args: list[str], out: Path, *, timeout: int = 300) -> dict:
-    cmd = [*args, "--output_path", str(out), "--log_samples"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ})
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    results = list(out.rglob("results_*.json"))
-    assert len(results) == 1, list(out.rglob("*"))
-    return json.loads(results[0].read_text())
-
-
-def _metric(res: dict, task: str, name: str) -> float:
-    return res["results"][task][f"{name},none"]
+from lmeval_runs import AMUSE_EVAL, FAKES, metric, run_lm_eval
 
 
 def _expected_metrics(task: str, right: bool) -> dict[str, float]:
@@ -54,16 +34,17 @@ def _expected_metrics(task: str, right: bool) -> dict[str, float]:
 @pytest.mark.parametrize("model,right", [("amuse-fake-oracle", True), ("amuse-fake-wrong", False)])
 def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
     # scoring is under test here, not perception: oracle cues keep the run free of tool computation
-    res = _run([sys.executable, str(FAKES), "--model", model, "--tasks", "amuse",
+    res = run_lm_eval([sys.executable, str(FAKES), "--model", model, "--tasks", "amuse",
                 "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path)
     for task in ALL_TASK_NAMES:
         for name, value in _expected_metrics(task, right).items():
-            assert _metric(res, task, name) == pytest.approx(value, abs=1e-6), (task, name)
+            assert metric(res, task, name) == pytest.approx(value, abs=1e-6), (task, name)
+    assert not [k for t in ALL_TASK_NAMES for k in res["results"][t] if "judge" in k]  # no judge unless asked
     for group in ("amuse", "amuse-zeroshot", "amuse-guided", "amuse-agentic"):
-        assert _metric(res, group, "acc_lenient") == (1.0 if right else 0.0)
+        assert metric(res, group, "acc_lenient") == (1.0 if right else 0.0)
     # the oracle's CIDEr of a perfect summary is 10 per sample (x100)
     if right:
-        assert _metric(res, "amuse_avds_guided", "cider") == pytest.approx(1000.0)
+        assert metric(res, "amuse_avds_guided", "cider") == pytest.approx(1000.0)
     samples = list(tmp_path.rglob("samples_amuse_avsa_guided_*.jsonl"))
     assert samples and json.loads(samples[0].read_text().splitlines()[0])["doc"]["task"] == "avsa"
 
@@ -80,15 +61,15 @@ def _smollm2() -> tuple[str, str]:
 def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
     """The real offline model through lm-eval's own `hf` class; 1 doc per task, short answers."""
     pretrained, gguf = _smollm2()
-    res = _run([str(AMUSE_EVAL), "--model", "hf",
+    res = run_lm_eval([str(AMUSE_EVAL), "--model", "hf",
                 "--model_args", f"pretrained={pretrained},gguf_file={gguf},dtype=float32",
                 "--tasks", "amuse-guided", "--apply_chat_template", "--limit", "1", "--batch_size", "6",
                 "--device", "cpu", "--gen_kwargs", "max_gen_toks=12",
                 "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path, timeout=420)
     guided = [t for t in ALL_TASK_NAMES if t.endswith("_guided")]
     assert set(guided) <= set(res["results"])
-    assert 0.0 <= _metric(res, "amuse_avsa_guided", "acc_lenient") <= 1.0
-    assert 0.0 <= _metric(res, "amuse_stg_guided", "tiou") <= 100.0
+    assert 0.0 <= metric(res, "amuse_avsa_guided", "acc_lenient") <= 1.0
+    assert 0.0 <= metric(res, "amuse_stg_guided", "tiou") <= 100.0
     for task in guided:
         files = list(tmp_path.rglob(f"samples_{task}_*.jsonl"))
         assert len(files) == 1, task

@@ -1,0 +1,26 @@
+"""Test helpers: run lm-eval's CLI in a subprocess and read its results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FAKES = Path(__file__).parent / "lmeval_fake_models.py"  # `python FAKES ARGS`: amuse-eval with the fake LMs
+AMUSE_EVAL = Path(sys.executable).parent / "amuse-eval"  # the console script
+
+
+def run_lm_eval(args: list[str], out: Path, *, timeout: int = 300) -> dict:
+    """Run ``args`` (an lm-eval command line) writing to ``out``; the parsed ``results_*.json``."""
+    cmd = [*args, "--output_path", str(out), "--log_samples"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = list(out.rglob("results_*.json"))
+    assert len(results) == 1, list(out.rglob("*"))
+    return json.loads(results[0].read_text())
+
+
+def metric(res: dict, task: str, name: str) -> float:
+    return res["results"][task][f"{name},none"]
