@@ -25,8 +25,9 @@ import json
 import re
 from functools import lru_cache
 
+from amuse_tasks.intervals import union
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
-from amuse_tasks.metrics.temporal import merge, parse_intervals, tiou
+from amuse_tasks.metrics.temporal import parse_intervals, tiou
 from amuse_tasks.metrics.tool_use import extract_answer, parse_transcript
 from amuse_tasks.tasks import TASKS
 
@@ -169,7 +170,7 @@ def diarization(completions, cues, **kwargs) -> list[float | None]:
                 for s, e in parse_intervals(cl):
                     mine = [(g["start"], g["end"]) for g in segs
                             if g["voice"] == v and _overlap(s, e, g["start"], g["end"]) > 0]
-                    out.append(tiou([(s, e)], merge(mine)) if mine else 0.0)
+                    out.append(tiou([(s, e)], union(mine)) if mine else 0.0)
         return out
     return _score_each(completions, cues, score)
 

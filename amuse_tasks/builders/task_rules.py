@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amuse_tasks.builders.conversation import FaceTrack, Recording, Turn
+from amuse_tasks.intervals import union
 from amuse_tasks.schema import SCHEMA_VERSION
 from amuse_tasks.tasks import TASK_IDS, TASKS
 
@@ -293,22 +294,13 @@ def stg_record(rec, turns, faces, cfg, rng, clip_id, dur, meta):
             people.update({k: v for k, v in rec.descriptions.items() if any(t.speaker == k for t in turns)})
             if u.speaker not in people:
                 continue
-            q, answer = f"When does {u.speaker} speak in the clip?", _union(t for t in turns if t.speaker == u.speaker)
+            q = f"When does {u.speaker} speak in the clip?"
+            answer = [list(iv) for iv in union((t.start, t.end) for t in turns if t.speaker == u.speaker)]
         others = describe_people(rec, turns, faces, avoid=u)
         people = {**others, **people}
         return _record("stg", f"{clip_id}-stg", clip_id, dur, q, [], answer, people, turns, [],
                        dict(meta), _faces_of(faces))
     return None
-
-
-def _union(turns) -> list[list[float]]:
-    out: list[list[float]] = []
-    for t in sorted(turns, key=lambda t: t.start):
-        if out and t.start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], t.end)
-        else:
-            out.append([t.start, t.end])
-    return out
 
 
 def avds_record(rec, turns, faces, cfg, rng, clip_id, dur, meta, source_span):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-Interval = tuple[float, float]
+from amuse_tasks.intervals import Interval, union
 
 _TIME = r"(\d+(?::\d{1,2}){0,2}(?:\.\d+)?)\s*(?:s\b|sec\b|secs\b|seconds\b)?"
 # (?<!\d): never start inside a number, so a long digit run costs linear, not super-quadratic, time.
@@ -41,32 +41,21 @@ def parse_intervals(text: str | None) -> list[Interval]:
     return out
 
 
-def merge(intervals: list[Interval]) -> list[Interval]:
-    """Sorted union of intervals, touching/overlapping ones merged."""
-    out: list[list[float]] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
 def _length(intervals: list[Interval]) -> float:
     return sum(e - s for s, e in intervals)
 
 
 def tiou(pred: list[Interval], ref: list[Interval]) -> float:
     """|union(pred) ∩ union(ref)| / |union(pred) ∪ union(ref)|, in [0, 1]; 0 when pred is empty."""
-    p, r = merge(pred), merge(ref)
+    p, r = union(pred), union(ref)
     if not p or not r:
         return 0.0
     inter = 0.0
     for ps, pe in p:
         for rs, re_ in r:
             inter += max(0.0, min(pe, re_) - max(ps, rs))
-    union = _length(p) + _length(r) - inter
-    return inter / union if union > 0 else 0.0
+    either = _length(p) + _length(r) - inter
+    return inter / either if either > 0 else 0.0
 
 
 def off_by_one(pred: list[Interval], ref: list[Interval], tolerance: float = OFF_BY_ONE_SECONDS) -> bool:
@@ -74,7 +63,7 @@ def off_by_one(pred: list[Interval], ref: list[Interval], tolerance: float = OFF
 
     The merged prediction must have as many intervals as the merged reference.
     """
-    p, r = merge(pred), merge(ref)
+    p, r = union(pred), union(ref)
     if not p or len(p) != len(r):
         return False
     return all(abs(ps - rs) <= tolerance and abs(pe - re_) <= tolerance for (ps, pe), (rs, re_) in zip(p, r))

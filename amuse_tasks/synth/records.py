@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 
+from amuse_tasks.intervals import union
 from amuse_tasks.schema import LETTERS, SCHEMA_VERSION
 from amuse_tasks.synth.clip import Clip, highlights
 from amuse_tasks.synth.plot import SUMMARY
@@ -192,11 +193,5 @@ class ClipRecords:
 
 
 def _merge(spans: list[tuple[float, float]], limit: float) -> list[list[float]]:
-    out: list[list[float]] = []
-    for s, e in sorted(spans):
-        s, e = max(0.0, s), min(limit, e)
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [[_t(s), _t(e)] for s, e in out]
+    """The union of spans clamped to the window [0, limit], rounded like every record time."""
+    return [[_t(s), _t(e)] for s, e in union((max(0.0, s), min(limit, e)) for s, e in spans)]

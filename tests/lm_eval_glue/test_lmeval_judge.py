@@ -1,6 +1,6 @@
 """The optional LLM judge of avds/csnl: spec checks, a real ``lm_eval`` CLI run scored by an
-OpenAI-compatible endpoint (a test-only fake server on 127.0.0.1 that replies by sample id; no
-real judge API is reachable here), and the real offline SmolLM2 loaded as an HF judge."""
+OpenAI-compatible endpoint (``fake_chat_endpoint``, a test double on 127.0.0.1 replying by sample
+id), and the real offline SmolLM2 loaded as an HF judge."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import json
 import math
 import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from amuse_tasks.reports.runs import find_runs
 from amuse_tasks.reports.tables import build_table
 from amuse_tasks.schema import load_records
 
+from fake_chat_endpoint import fake_chat_endpoint
 from lmeval_runs import FAKES, metric, run_lm_eval
 
 
@@ -83,48 +82,22 @@ def test_a_judge_that_cannot_load_fails_its_samples_once_not_the_run(synth_root,
     assert judge_scores(docs[0], "  ") == {"judge_score": 0.0, "judge_fail": 0.0}  # nothing to judge
 
 
-class _FakeJudge(BaseHTTPRequestHandler):
-    """``POST /v1/chat/completions``: the reply (or HTTP status) set for the ``Sample: <id>`` in the prompt."""
-
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(body)
-        sample = re.search(r"Sample: (\S+)", body["messages"][-1]["content"]).group(1)
-        reply = self.server.replies.get(sample, "Score: 0")
-        if isinstance(reply, int):
-            self.send_error(reply)
-            return
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_judge():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeJudge)
-    server.requests, server.replies = [], {}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_lm_eval_run_reports_judge_scores_and_failures(tmp_path, synth_root, fake_judge):
+def test_lm_eval_run_reports_judge_scores_and_failures(tmp_path, synth_root):
     ids = {t: [r["id"] for r in load_records(synth_root).records if r["task"] == t][:3] for t in ("avds", "csnl")}
-    fake_judge.replies.update({
+    replies = {
         ids["avds"][0]: "Score: 8", ids["avds"][1]: "score = 6/10", ids["avds"][2]: 500,  # HTTP error
         ids["csnl"][0]: "**Score:** 9", ids["csnl"][1]: "I cannot tell.", ids["csnl"][2]: "Score: 3",
-    })
-    judge = f"base_url=http://127.0.0.1:{fake_judge.server_port}/v1,model=fake-judge"
-    res = run_lm_eval([sys.executable, str(FAKES), "--model", "amuse-fake-oracle", "--limit", "3",
-                "--tasks", "amuse_avds_guided,amuse_csnl_agentic,amuse_avsa_guided",
-                "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle", "judge": judge})], tmp_path)
+    }
+
+    def by_sample(body: dict) -> dict | int:
+        reply = replies[re.search(r"Sample: (\S+)", body["messages"][-1]["content"]).group(1)]
+        return reply if isinstance(reply, int) else {"content": reply}
+
+    with fake_chat_endpoint(by_sample) as (base_url, requests):
+        res = run_lm_eval([sys.executable, str(FAKES), "--model", "amuse-fake-oracle", "--limit", "3",
+                           "--tasks", "amuse_avds_guided,amuse_csnl_agentic,amuse_avsa_guided",
+                           "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle",
+                                                     "judge": f"base_url={base_url},model=fake-judge"})], tmp_path)
     assert metric(res, "amuse_avds_guided", "judge_score") == pytest.approx(7.0)
     assert metric(res, "amuse_avds_guided", "judge_fail") == pytest.approx(1 / 3)
     assert metric(res, "amuse_csnl_agentic", "judge_coherence") == pytest.approx(6.0)
@@ -132,13 +105,13 @@ def test_lm_eval_run_reports_judge_scores_and_failures(tmp_path, synth_root, fak
     assert metric(res, "amuse_avds_guided", "bleu4") == pytest.approx(100.0)  # the task metrics are unaffected
     assert metric(res, "amuse_csnl_agentic", "acc_strict") == 1.0
     assert not [k for k in res["results"]["amuse_avsa_guided"] if "judge" in k]
-    assert len(fake_judge.requests) == 6
-    for body in fake_judge.requests:
+    assert len(requests) == 6
+    for body in requests:
         assert body["model"] == "fake-judge" and body["temperature"] == 0.0
-    avds = next(b["messages"][-1]["content"] for b in fake_judge.requests if ids["avds"][0] in b["messages"][-1]["content"])
+    avds = next(b["messages"][-1]["content"] for b in requests if ids["avds"][0] in b["messages"][-1]["content"])
     reference = next(r["answer"] for r in load_records(synth_root).records if r["id"] == ids["avds"][0])
     assert avds.count(reference.strip()) == 2  # the oracle's summary is the reference
-    csnl = next(b["messages"][-1]["content"] for b in fake_judge.requests if ids["csnl"][0] in b["messages"][-1]["content"])
+    csnl = next(b["messages"][-1]["content"] for b in requests if ids["csnl"][0] in b["messages"][-1]["content"])
     assert "<tool_call>" not in csnl  # agentic: only the <answer> is judged
     sample = json.loads(next(Path(tmp_path).rglob("samples_amuse_avds_guided_*.jsonl")).read_text().splitlines()[0])
     assert sample["judge_score"] == 8.0 and sample["judge_fail"] == 0.0

@@ -1,6 +1,7 @@
 import pytest
 
-from amuse_tasks.metrics.temporal import merge, off_by_one, parse_intervals, score_intervals, tiou
+from amuse_tasks.intervals import union
+from amuse_tasks.metrics.temporal import off_by_one, parse_intervals, score_intervals, tiou
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -34,7 +35,7 @@ def test_tiou_multiple_intervals_uses_unions():
     # pred union [0,1]+[2,3] = 2 s, ref [0,3] = 3 s, intersection 2 -> 2/3
     assert tiou([(0, 1), (2, 3)], [(0, 3)]) == pytest.approx(2 / 3)
     # overlapping predictions are merged first: [0,2]+[1,3] = [0,3]
-    assert merge([(1, 3), (0, 2)]) == [(0, 3)]
+    assert union([(1, 3), (0, 2)]) == [(0, 3)]
     assert tiou([(0, 2), (1, 3)], [(0, 3)]) == pytest.approx(1.0)
     # pred [1,2]+[4,6], ref [0,2]+[5,7]: inter 1+1=2, union 3+4-2=5
     assert tiou([(1, 2), (4, 6)], [(0, 2), (5, 7)]) == pytest.approx(2 / 5)

@@ -4,10 +4,9 @@ limit, modality ablations, and the chat backbones (tiny random HF model, a local
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from fake_chat_endpoint import fake_chat_endpoint
 
 from amuse_tasks.metrics.tool_use import parse_transcript, tool_metrics
 from amuse_tasks.models.agent import disabled_tools
@@ -120,45 +119,24 @@ def test_hf_chat_backbone_runs_the_protocol_without_crashing(tmp_path, synth_roo
     assert "<trace>" in text and parse_transcript(text).trace["max_steps"] == 2  # random weights: any text, no crash
 
 
-class _FakeEndpoint(BaseHTTPRequestHandler):
-    """Test double of an OpenAI-compatible server: a native tool call first, then an answer."""
-
-    bodies: list = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _FakeEndpoint.bodies.append(body)
-        if len(_FakeEndpoint.bodies) == 1:
-            msg = {"content": "<plan>who talks</plan>", "tool_calls": [
-                {"type": "function", "function": {"name": "diarize", "arguments": '{"start": 0, "end": 2}'}}]}
-        else:
-            msg = {"content": "<reflect>ok</reflect><answer>Answer: A"}
-        data = json.dumps({"choices": [{"message": msg}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def _tool_call_then_answer(body: dict) -> dict:
+    if len(body["messages"]) == 2:  # system + user: the first turn
+        return {"content": "<plan>who talks</plan>", "tool_calls": [
+            {"type": "function", "function": {"name": "diarize", "arguments": '{"start": 0, "end": 2}'}}]}
+    return {"content": "<reflect>ok</reflect><answer>Answer: A"}
 
 
 def test_openai_compatible_endpoint_with_native_tool_calls(synth_root, model_records):
     from amuse_tasks.models.chat_backbones import OpenAIChat
 
-    server = HTTPServer(("127.0.0.1", 0), _FakeEndpoint)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        chat = OpenAIChat(f"http://127.0.0.1:{server.server_port}/v1", "fake-model")
+    with fake_chat_endpoint(_tool_call_then_answer) as (base_url, bodies):
+        chat = OpenAIChat(base_url, "fake-model")
         rec = model_records[0]
         ep = _episode(rec, synth_root)
         ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
-    finally:
-        server.shutdown()
     text = ep.transcript()
     assert "<plan>who talks</plan><tool_call>" in text and "<answer>Answer: A</answer>" in text
     assert parse_transcript(text).calls == [("diarize", True)]
-    first = _FakeEndpoint.bodies[0]
+    first = bodies[0]
     assert first["model"] == "fake-model" and first["tools"][0]["function"]["name"] == "transcribe"
-    assert "<tool_response>" in _FakeEndpoint.bodies[1]["messages"][-1]["content"]
+    assert "<tool_response>" in bodies[1]["messages"][-1]["content"]
