@@ -1,4 +1,4 @@
-"""Test helpers: run lm-eval's CLI in a subprocess and read its results file."""
+"""Test helpers: run lm-eval's CLI in a subprocess and read its results file; find the offline SmolLM2."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 FAKES = Path(__file__).parent / "lmeval_fake_models.py"  # `python FAKES ARGS`: amuse-eval with the fake LMs
 AMUSE_EVAL = Path(sys.executable).parent / "amuse-eval"  # the console script
@@ -24,3 +26,13 @@ def run_lm_eval(args: list[str], out: Path, *, timeout: int = 300) -> dict:
 
 def metric(res: dict, task: str, name: str) -> float:
     return res["results"][task][f"{name},none"]
+
+
+def smollm2_or_skip() -> tuple[str, str]:
+    """(directory, GGUF file) of the offline SmolLM2-135M-Instruct; skips the test where it is not installed."""
+    from amuse_tasks.models.chat_backbones import smollm2_gguf
+
+    try:
+        return smollm2_gguf()
+    except RuntimeError as e:
+        pytest.skip(f"offline SmolLM2 weights not installed: {e}")

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from amuse_tasks.tasks import ALL_TASK_NAMES, TASKS
-from lmeval_runs import AMUSE_EVAL, FAKES, metric, run_lm_eval
+from lmeval_runs import AMUSE_EVAL, FAKES, metric, run_lm_eval, smollm2_or_skip
 
 
 def _expected_metrics(task: str, right: bool) -> dict[str, float]:
@@ -35,7 +35,7 @@ def _expected_metrics(task: str, right: bool) -> dict[str, float]:
 def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
     # scoring is under test here, not perception: oracle cues keep the run free of tool computation
     res = run_lm_eval([sys.executable, str(FAKES), "--model", model, "--tasks", "amuse",
-                "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path)
+                       "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path)
     for task in ALL_TASK_NAMES:
         for name, value in _expected_metrics(task, right).items():
             assert metric(res, task, name) == pytest.approx(value, abs=1e-6), (task, name)
@@ -49,23 +49,14 @@ def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
     assert samples and json.loads(samples[0].read_text().splitlines()[0])["doc"]["task"] == "avsa"
 
 
-def _smollm2() -> tuple[str, str]:
-    from amuse_tasks.models.chat_backbones import smollm2_gguf
-
-    try:
-        return smollm2_gguf()
-    except RuntimeError as e:
-        pytest.skip(f"offline SmolLM2 weights not installed: {e}")
-
-
 def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
     """The real offline model through lm-eval's own `hf` class; 1 doc per task, short answers."""
-    pretrained, gguf = _smollm2()
+    pretrained, gguf = smollm2_or_skip()
     res = run_lm_eval([str(AMUSE_EVAL), "--model", "hf",
-                "--model_args", f"pretrained={pretrained},gguf_file={gguf},dtype=float32",
-                "--tasks", "amuse-guided", "--apply_chat_template", "--limit", "1", "--batch_size", "6",
-                "--device", "cpu", "--gen_kwargs", "max_gen_toks=12",
-                "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path, timeout=420)
+                       "--model_args", f"pretrained={pretrained},gguf_file={gguf},dtype=float32",
+                       "--tasks", "amuse-guided", "--apply_chat_template", "--limit", "1", "--batch_size", "6",
+                       "--device", "cpu", "--gen_kwargs", "max_gen_toks=12",
+                       "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path, timeout=420)
     guided = [t for t in ALL_TASK_NAMES if t.endswith("_guided")]
     assert set(guided) <= set(res["results"])
     assert 0.0 <= metric(res, "amuse_avsa_guided", "acc_lenient") <= 1.0

@@ -20,7 +20,7 @@ from amuse_tasks.reports.tables import build_table
 from amuse_tasks.schema import load_records
 
 from fake_chat_endpoint import fake_chat_endpoint
-from lmeval_runs import FAKES, metric, run_lm_eval
+from lmeval_runs import FAKES, metric, run_lm_eval, smollm2_or_skip
 
 
 @pytest.mark.parametrize("spec,expected", [
@@ -124,12 +124,9 @@ def test_lm_eval_run_reports_judge_scores_and_failures(tmp_path, synth_root):
 
 
 def test_smollm2_as_a_real_hf_judge(synth_root, monkeypatch):
-    from amuse_tasks.models.chat_backbones import HFChat, smollm2_gguf
+    from amuse_tasks.models.chat_backbones import HFChat
 
-    try:
-        smollm2_gguf()
-    except RuntimeError as e:
-        pytest.skip(f"offline SmolLM2 weights not installed: {e}")
+    smollm2_or_skip()
     monkeypatch.setattr(judge_mod, "_judges", {})
     doc = custom_dataset("avds", amuse_root=str(synth_root), judge="smollm2-offline")["test"][0]
     out = judge_scores(doc, doc["answer"])
