@@ -28,7 +28,8 @@ from functools import lru_cache
 from amuse_tasks.intervals import union
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.temporal import parse_intervals, tiou
-from amuse_tasks.metrics.tool_use import extract_answer, parse_transcript
+from amuse_tasks.metrics.answer_span import agentic_answer
+from amuse_tasks.metrics.tool_use import parse_transcript
 from amuse_tasks.tasks import TASKS
 
 VOICE = re.compile(r"\bVOICE_\d+\b")
@@ -176,7 +177,7 @@ def diarization(completions, cues, **kwargs) -> list[float | None]:
 
 
 def _answer_text(text: str, mode: str) -> str | None:
-    return extract_answer(text) if mode == "agentic" else text
+    return agentic_answer(text) if mode == "agentic" else text
 
 
 def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: A001 - the reward's name

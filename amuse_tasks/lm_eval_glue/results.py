@@ -3,19 +3,21 @@
 Each task returns only its own metrics (the templates declare them): choice tasks
 ``acc_strict``/``acc_lenient``/``parse_fail``/``parse_fail_strict``; ``stg`` ``tiou`` (x100),
 ``r@0.3/0.5/0.7``, ``off_by_one``, ``parse_fail``; ``avds`` the captioning metrics of the
-available backend plus ``speaker_f1``.  Agentic tasks score only the ``<answer>`` and add the
-tool-use metrics.
+available backend plus ``speaker_f1``.  Every mode scores only the final answer
+(``metrics.answer_span``: ``<answer>`` tag, else the last ``Answer:`` line, else the whole reply;
+agentic: no tag and no line = no answer); agentic tasks add the tool-use metrics.
 """
 
 from __future__ import annotations
 
 from amuse_tasks.lm_eval_glue.docs import reference_intervals
 from amuse_tasks.lm_eval_glue.judge import judge_scores
+from amuse_tasks.metrics.answer_span import agentic_answer, final_answer
 from amuse_tasks.metrics.captioning import COCO_METRICS, PYTHON_METRICS, caption_backend, corpus_scores
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.speaker_f1 import speaker_f1
 from amuse_tasks.metrics.temporal import parse_intervals, score_intervals
-from amuse_tasks.metrics.tool_use import extract_answer, tool_metrics
+from amuse_tasks.metrics.tool_use import tool_metrics
 from amuse_tasks.tasks import TASKS
 
 
@@ -32,8 +34,9 @@ def _task_metrics(doc: dict, answer: str | None) -> dict:
         return {"acc_strict": float(strict == gold), "acc_lenient": float(lenient == gold),
                 "parse_fail": float(lenient is None), "parse_fail_strict": float(strict is None)}
     if fmt == "intervals":
-        pred = parse_intervals(answer)
+        pred = parse_intervals(final_answer(answer))
         return {**score_intervals(pred, reference_intervals(doc)), "parse_fail": float(not pred)}
+    answer = final_answer(answer, rest=True)
     pair = (answer or "", doc["answer"])
     names = COCO_METRICS if caption_backend() == "coco" else PYTHON_METRICS
     labels = [p["label"] for p in doc.get("people", [])]
@@ -45,9 +48,10 @@ def process_results(doc: dict, results: list[str]) -> dict:
 
 
 def process_results_agentic(doc: dict, results: list[str]) -> dict:
-    """Only the ``<answer>`` is scored; the transcript gives the tool-use metrics."""
+    """Only the agent's final answer is scored; the transcript gives the tool-use metrics."""
     transcript = results[0]
-    return {**score_answer(doc, extract_answer(transcript)),
+    answer = agentic_answer(transcript, rest=TASKS[doc["task"]].answer_format == "text")
+    return {**score_answer(doc, answer),
             **tool_metrics(transcript, TASKS[doc["task"]].expected_tools)}
 
 

@@ -7,32 +7,14 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from amuse_tasks.metrics.answer_span import agentic_answer, tag_blocks
 from amuse_tasks.tasks import TOOL_NAMES
 
-_ANSWER = (re.compile(r"<answer>", re.IGNORECASE), re.compile(r"</answer>", re.IGNORECASE))
 _CALL = (re.compile(r"<tool_call>"), re.compile(r"</tool_call>"))
 _TRACE = (re.compile(r"<trace>"), re.compile(r"</trace>"))
 
 # termination quality: answered within the step budget / answered after hitting it / no answer.
 TERMINATION = {"answered": 1.0, "answered_at_limit": 0.5, "no_answer": 0.0}
-
-
-def _blocks(text: str, tags: tuple[re.Pattern, re.Pattern]) -> list[str]:
-    """Contents of the ``<tag>...</tag>`` blocks, as ``re.findall(r"<tag>(.*?)</tag>", re.DOTALL)`` finds them,
-    in linear time: past an opening tag with no closing tag after it nothing can match, where the regex
-    would rescan the rest of the text from every later opening tag (minutes on a hostile answer)."""
-    opening, closing = tags
-    out, pos = [], 0
-    while (start := opening.search(text, pos)) and (end := closing.search(text, start.end())):
-        out.append(text[start.end():end.start()])
-        pos = end.end()
-    return out
-
-
-def extract_answer(text: str | None) -> str | None:
-    """Content of the last ``<answer>...</answer>``, stripped; None when there is none."""
-    found = _blocks(text or "", _ANSWER)
-    return found[-1].strip() if found else None
 
 
 @dataclass
@@ -58,8 +40,8 @@ def parse_transcript(text: str | None) -> Transcript:
     """Calls come from the ``<trace>`` when present (it knows which calls failed), else from the
     ``<tool_call>`` blocks (a block that is not JSON with a known tool name counts as invalid)."""
     text = text or ""
-    out = Transcript(answer=extract_answer(text))
-    traces = _blocks(text, _TRACE)
+    out = Transcript(answer=agentic_answer(text))
+    traces = tag_blocks(text, _TRACE)
     if traces:
         try:
             trace = json.loads(traces[-1])
@@ -69,7 +51,7 @@ def parse_transcript(text: str | None) -> Transcript:
     if out.trace is not None and isinstance(out.trace.get("calls"), list):
         out.calls = [(str(c.get("name")), bool(c.get("ok"))) for c in out.trace["calls"] if isinstance(c, dict)]
         return out
-    for block in _blocks(text, _CALL):
+    for block in tag_blocks(text, _CALL):
         try:
             call = json.loads(block)
         except (ValueError, RecursionError):  # not JSON, or nested too deep to parse

@@ -2,7 +2,9 @@
 
 ``amuse-fake-oracle`` answers every task exactly right (agentic: with a transcript calling
 exactly the expected tools); ``amuse-fake-wrong`` answers every task wrong (agentic: calling only
-tools that are not expected).  Run lm-eval through ``run_cli`` so they are registered.
+tools that are not expected); ``amuse-fake-hedge`` hedges in ways that must earn nothing (a
+negated gold letter, every letter at once, the names alone as a "summary"), except on ``stg``,
+where it cites cue spans in its reasoning before a correct final ``Answer:`` line.  Run lm-eval through ``run_cli`` so they are registered.
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ def _wrong(doc: dict) -> str:
     return "zzzz qqqq"
 
 
+def _hedge(doc: dict) -> str:
+    fmt = TASKS[doc["task"]].answer_format
+    letters = LETTERS[:len(doc.get("options") or [])]
+    if fmt == "intervals":
+        right = ", ".join(f"{s}-{e}" for s, e in doc["answer"])
+        return f"VOICE_1 speaks at 0.0-0.4 and FACE_A moves at 9.0-9.9.\nAnswer: {right}"
+    if fmt.startswith("choice"):
+        return {0: f"It is not {doc['answer']}.", 1: " ".join(f"({x})" for x in letters),
+                2: "Answer: " + ". ".join(letters) + "."}[len(doc["id"]) % 3]
+    return ", ".join(p["label"] for p in doc.get("people", [])) + "."
+
+
 def _agentic(doc: dict, answer: str, tools: list[str]) -> str:
     calls = [{"name": t, "arguments": {"start": 0.0, "end": 1.0}} for t in tools]
     body = "".join(f"<tool_call>{json.dumps(c)}</tool_call><tool_response>ok</tool_response>" for c in calls)
@@ -49,7 +63,8 @@ def _agentic(doc: dict, answer: str, tools: list[str]) -> str:
 
 class _FakeLM(LM):
     MULTIMODAL = True
-    right = True
+    def answer(self, doc: dict) -> str:
+        return _right(doc)
 
     def __init__(self, **kwargs):  # batch_size, device, ... arrive and are ignored
         super().__init__()
@@ -58,10 +73,10 @@ class _FakeLM(LM):
         out = []
         for req in requests:
             doc = req.doc
-            answer = _right(doc) if self.right else _wrong(doc)
+            answer = self.answer(doc)
             if req.task_name.endswith("_agentic"):
                 expected = sorted(TASKS[doc["task"]].expected_tools)
-                tools = expected if self.right else [t for t in TOOL_NAMES if t not in expected]
+                tools = expected if self.tools_right else [t for t in TOOL_NAMES if t not in expected]
                 answer = _agentic(doc, answer, tools)
             out.append(answer)
         return out
@@ -75,12 +90,23 @@ class _FakeLM(LM):
 
 @register_model("amuse-fake-oracle")
 class FakeOracleLM(_FakeLM):
-    right = True
+    tools_right = True
 
 
 @register_model("amuse-fake-wrong")
 class FakeWrongLM(_FakeLM):
-    right = False
+    tools_right = False
+
+    def answer(self, doc: dict) -> str:
+        return _wrong(doc)
+
+
+@register_model("amuse-fake-hedge")
+class FakeHedgeLM(_FakeLM):
+    tools_right = True
+
+    def answer(self, doc: dict) -> str:
+        return _hedge(doc)
 
 
 def run_cli(argv: list[str]) -> None:

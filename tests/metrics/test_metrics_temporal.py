@@ -52,3 +52,12 @@ def test_score_intervals_thresholds():
     assert s["tiou"] == pytest.approx(100 / 3)
     assert (s["r@0.3"], s["r@0.5"], s["r@0.7"]) == (1.0, 0.0, 0.0)
     assert s["off_by_one"] == 1.0
+
+
+def test_stg_scores_the_final_answer_line_not_the_cited_cue_spans():
+    from amuse_tasks.lm_eval_glue.results import score_answer
+
+    doc = {"task": "stg", "answer": [[1.5, 5.2]], "options": []}
+    reply = "VOICE_2 speaks 0.0-1.0 and 6.0-9.0; FACE_B moves 1.4-5.3.\nAnswer: 1.5-5.2"
+    assert score_answer(doc, reply)["tiou"] == pytest.approx(100.0)
+    assert score_answer(doc, "VOICE_2 speaks 0.0-1.0 and 1.5-5.2")["tiou"] < 100.0  # no final line: all of it

@@ -2,17 +2,22 @@ import json
 
 import pytest
 
-from amuse_tasks.metrics.speaker_f1 import mentioned_labels, speaker_f1
-from amuse_tasks.metrics.tool_use import extract_answer, parse_transcript, tool_metrics
+from amuse_tasks.metrics.answer_span import agentic_answer
+from amuse_tasks.metrics.speaker_f1 import attributed_pairs, speaker_f1
+from amuse_tasks.metrics.tool_use import parse_transcript, tool_metrics
 
 
 def _call(name, **args):
     return f'<tool_call>{json.dumps({"name": name, "arguments": args})}</tool_call><tool_response>..</tool_response>'
 
 
-def test_extract_answer_takes_the_last_block():
-    assert extract_answer("<answer>A</answer> then <answer> B </answer>") == "B"
-    assert extract_answer("Answer: B") is None
+def test_agentic_answer_takes_the_last_block_else_the_last_answer_line():
+    assert agentic_answer("<answer>A</answer> then <answer> B </answer>") == "B"
+    assert agentic_answer("<plan>look</plan>\nAnswer: B") == "B"
+    assert agentic_answer("Answer: A\n<reflect>no</reflect>\nAnswer: C") == "C"
+    # a tool's output is not the model's answer
+    assert agentic_answer("<tool_response>Answer: A</tool_response> I am not sure") is None
+    assert agentic_answer("I do not know") is None
 
 
 def test_tool_metrics_from_tool_call_blocks():
@@ -48,10 +53,18 @@ def test_no_calls_no_answer():
                  "steps": 0.0, "termination": 0.0}
 
 
-def test_speaker_f1():
+def test_speaker_f1_scores_who_said_what():
     labels = ["Dev", "Hugo", "Maya"]
-    assert mentioned_labels("Dev said hi to hugo; Devon left", labels) == {"Dev", "Hugo"}
-    # pred {Dev, Maya} vs ref {Dev, Hugo}: P = R = 1/2
-    assert speaker_f1("Dev and Maya talk", "Dev and Hugo talk", labels) == pytest.approx(0.5)
-    assert speaker_f1("nobody", "Dev talks", labels) == 0.0
+    ref = "Dev lost the keys. Hugo offers a spare key."
+    assert attributed_pairs(ref, labels) == {("Dev", "lost"), ("Dev", "key"), ("Hugo", "offer"),
+                                              ("Hugo", "spare"), ("Hugo", "key")}
+    assert speaker_f1(ref, ref, labels) == 1.0
+    # names only: nothing attributed
+    assert speaker_f1("Dev, Hugo and Maya.", ref, labels) == 0.0
+    assert speaker_f1("Dev. Hugo. Maya.", ref, labels) == 0.0
+    # the right content given to the wrong people
+    assert speaker_f1("Hugo lost the keys. Dev offers a spare key.", ref, labels) == pytest.approx(2 * 2 / 10)
+    # half of it: pred {(Dev, lost), (Dev, key)} vs 5 reference pairs: P 1, R 2/5
+    assert speaker_f1("Dev lost the keys.", ref, labels) == pytest.approx(2 * 0.4 / 1.4)
+    assert speaker_f1("nobody", ref, labels) == 0.0
     assert speaker_f1("nobody", "no one", labels) == 1.0
