@@ -9,10 +9,15 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from amuse_tasks.tools.base import BackendUnavailable, require
 from amuse_tasks.tools.clip import Clip
 
 _MODELS: dict[str, object] = {}
+# CTranslate2's int8 kernels split work by thread count, and the split changes the decoded words:
+# one fixed count (not the machine's, not OMP_NUM_THREADS) keeps transcripts identical everywhere.
+CPU_THREADS = 1
 
 
 def shipped_model_dir() -> Path | None:
@@ -36,13 +41,14 @@ class FasterWhisperASR:
             option = str(shipped)
         self.model_ref = option
         self.settings = {"model": Path(option).name if Path(option).exists() else option,
-                         "compute_type": "int8", "beam_size": 1}
+                         "compute_type": "int8", "beam_size": 1, "cpu_threads": CPU_THREADS}
 
     def _model(self):
         if self.model_ref not in _MODELS:
             fw = require("faster_whisper", "faster-whisper", "transcribe=faster-whisper")
             try:
-                _MODELS[self.model_ref] = fw.WhisperModel(self.model_ref, device="cpu", compute_type="int8")
+                _MODELS[self.model_ref] = fw.WhisperModel(self.model_ref, device="cpu", compute_type="int8",
+                                                          cpu_threads=CPU_THREADS, num_workers=1)
             except Exception as e:  # a missing/undownloadable model surfaces as many exception types
                 raise BackendUnavailable(
                     f"faster-whisper could not load {self.model_ref!r} ({type(e).__name__}: {e}); pass a local "
@@ -51,8 +57,13 @@ class FasterWhisperASR:
 
     def run(self, clip: Clip, ctx=None) -> list[dict]:
         """``[{start, end, text, words: [{start, end, word}]}]`` in seconds from the window start."""
-        segments, _ = self._model().transcribe(
-            clip.samples(), beam_size=1, word_timestamps=True, condition_on_previous_text=False, vad_filter=False)
+        model = self._model()
+        # the log-mel features are numpy matrix products: pin BLAS to one thread as well (the
+        # segments are a lazy generator, so decoding runs inside the limit too)
+        with threadpool_limits(limits=CPU_THREADS):
+            segments, _ = model.transcribe(
+                clip.samples(), beam_size=1, word_timestamps=True, condition_on_previous_text=False, vad_filter=False)
+            segments = list(segments)
         out = []
         for s in segments:
             words = [{"start": float(w.start), "end": float(w.end), "word": w.word} for w in (s.words or [])]
