@@ -4,13 +4,14 @@ Time base (decided once, here): every time in a cue dict and in prompt text is i
 the start of the sample window, i.e. ``record["start"]`` is 0.  Ground truth in a record
 (``segments``, ``faces``) is in file seconds; ``oracle_cues`` shifts and clips it to the window.
 
-Labels are anonymous on purpose (VOICE_1.., FACE_A..): numbered by first appearance in the
-window, so a model must still link voices to faces to people.
+Labels are anonymous on purpose (VOICE_1.., FACE_A..): voices numbered by first appearance in the
+window, face letters in a salted hash order (``tools.labels``), so a model must still link voices
+to faces to people, and no letter tells a seat.
 """
 
 from __future__ import annotations
 
-from amuse_tasks.schema import LETTERS
+from amuse_tasks.tools.labels import face_labels, window_salt
 from amuse_tasks.tasks import CUE_KINDS, TASKS
 
 CUE_TITLES = {
@@ -27,10 +28,6 @@ def _window(record: dict, start: float, end: float) -> tuple[float, float] | Non
     if e <= s:
         return None
     return round(s - record["start"], 3), round(e - record["start"], 3)
-
-
-def _face_label(i: int) -> str:
-    return "FACE_" + (LETTERS[i] if i < len(LETTERS) else f"{i + 1}")
 
 
 def _box_pieces(record: dict, track: dict) -> list[dict]:
@@ -81,13 +78,14 @@ def oracle_cues(record: dict) -> dict:
         pieces = _box_pieces(record, tr_gt)
         if pieces:
             tracks.append((tr_gt, pieces))
-    # First appearance, then left to right: a stable order that says nothing about identity.
-    tracks.sort(key=lambda t: (t[1][0]["start"], t[1][0]["box"][0]))
+    # letters in a salted hash order: neither appearance order nor screen position (tools.labels)
+    letters = face_labels([tr_gt["track"] for tr_gt, _ in tracks], window_salt(record))
+    tracks.sort(key=lambda t: letters[t[0]["track"]])
     person_of_track = {p["face_track"]: p["label"] for p in record.get("people", []) if p.get("face_track")}
     fc, ls = [], []
     face_of: list[tuple[str, str | None, list[dict]]] = []
-    for i, (tr_gt, pieces) in enumerate(tracks):
-        face = _face_label(i)
+    for tr_gt, pieces in tracks:
+        face = letters[tr_gt["track"]]
         person = tr_gt.get("person") or person_of_track.get(tr_gt["track"])
         face_of.append((face, person, pieces))
         fc.extend({"face": face, **p} for p in pieces)

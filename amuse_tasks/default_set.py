@@ -1,6 +1,6 @@
 """The embedded default AMUSE-Synth set: built on first use, reused afterwards.
 
-Location: ``$AMUSE_DATA`` if set, else ``~/.cache/amuse/synth-v<schema>-seed0``.  The build goes
+Location: ``$AMUSE_DATA`` if set, else ``~/.cache/amuse/synth-<AMUSE-Synth version>-seed0``.  The build goes
 to a temporary sibling directory that is renamed into place once complete (with a marker file
 written last), under a file lock, so concurrent first uses build it once and nobody ever sees a
 half-written set.
@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from amuse_tasks.schema import SCHEMA_VERSION
-from amuse_tasks.synth.build import GENERATOR_VERSION, build_dataset
+from amuse_tasks.synth.build import SYNTH_VERSION, build_dataset
 
 DEFAULT_CONFIG = {"seed": 0, "per_task": 10, "min_speakers": 2, "max_speakers": 5, "overlap": 0.28}
 MARKER = ".amuse-synth-complete"
@@ -25,11 +25,11 @@ def default_location() -> Path:
     env = os.environ.get("AMUSE_DATA")
     if env:
         return Path(env).expanduser()
-    return Path.home() / ".cache" / "amuse" / f"synth-v{SCHEMA_VERSION}-seed{DEFAULT_CONFIG['seed']}"
+    return Path.home() / ".cache" / "amuse" / f"synth-{SYNTH_VERSION}-seed{DEFAULT_CONFIG['seed']}"
 
 
 def _signature() -> dict:
-    return {"schema_version": SCHEMA_VERSION, "generator_version": GENERATOR_VERSION, **DEFAULT_CONFIG}
+    return {"schema_version": SCHEMA_VERSION, "synth_version": SYNTH_VERSION, **DEFAULT_CONFIG}
 
 
 def is_complete(root: Path) -> bool:

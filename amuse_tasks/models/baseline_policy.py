@@ -7,9 +7,12 @@ Rules (times are seconds from the clip start):
   top row"); faces visible at the start are ranked into the same seats; face ids then follow the
   person through later scenes (the face tool keeps ids across cuts).
 - avsa: the face with the highest lip-sync score over the quoted span said it.
-- nsp: the face framed (outlined) last before the cut speaks next.
+- nsp: in the last NSP_LOOK seconds before the cut, the face whose lips move with the speech is the
+  current speaker; of the other faces, the one whose mouth opens most (silently, about to speak)
+  speaks next.
 - srid: the face speaking (lip sync) during the quoted span; its seat in the later scene.
-- stg: by quote, the run of transcript utterances whose words best match the quote; by person,
+- stg: by quote, the run of transcript utterances whose words best match the quote (when two people
+  say it, the run whose lip sync best matches the named person's face); by person,
   every segment of the voice whose segments best lip-sync with that person's face.
 - csnl: the earlier utterance sharing most content words with the quoted line (ties: one that
   raises a problem, "one problem though", "before I forget"); its speaker by lip sync, its scene
@@ -24,12 +27,13 @@ import re
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.schema import LETTERS
 
+NSP_LOOK = 0.5  # seconds before the nsp cut in which the next speaker's silent mouth opening is sought
 _QUOTE = re.compile(r'"(.+?)"')
 _SPAN = re.compile(r"from (\d+(?:\.\d+)?) s to (\d+(?:\.\d+)?) s")
 _SCENE_AT = re.compile(r"starts at (\d+(?:\.\d+)?) s")
 _SCENE_FROM = re.compile(r"\(from (\d+(?:\.\d+)?) s\)")
 _SEAT = re.compile(r"(\d+)(?:st|nd|rd|th) from the left(?: in the (top|bottom) row)?")
-_RAISES = re.compile(r"\b(problem|before i forget|worr|concern|trouble|risk)", re.IGNORECASE)  # phrases that raise an issue
+_RAISES = re.compile(r"\b(problem|before i forget|worr|concern|trouble|risk|snag|just so you know|i heard)", re.IGNORECASE)  # phrases that raise an issue
 _WORD = re.compile(r"[a-z0-9']+")
 STOP = frozenset("""a an the and or but so of to in on at for with by from is are was were be been it its this that
 these those i we you he she they me us our your my their there here about as not no do does did have has had will
@@ -189,14 +193,20 @@ class BaselinePolicy:
         return f"Answer: {self.letter(person)}"
 
     def nsp(self) -> str:
-        self.ep.write("<plan>Look at who spoke and at the faces near the end of the clip: a framed face "
-                      "is about to take the turn.</plan>")
+        self.ep.write("<plan>Look at who spoke and at the faces just before the cut: someone who opens "
+                      "their mouth without speaking is about to take the turn.</plan>")
         _, tracked = self.whole("diarize", "track_faces")
         faces = (tracked or {}).get("faces", [])
-        framed = [(span[1], f["face"]) for f in faces for span in f.get("framed", [])]
-        face = max(framed)[1] if framed else None
+        a, b = max(0.0, self.dur - NSP_LOOK), self.dur
+        visible = sorted({f["face"] for f in faces if f["start"] < b and f["end"] > a})
+        results = self.call(*[("lip_sync", {"face_id": f, "start": round(a, 2), "end": round(b, 2)}) for f in visible])
+        seen = {f: r for f, r in zip(visible, results) if r is not None}
+        speaking = max(seen, key=lambda f: seen[f]["score"], default=None)
+        ready = {f: r.get("mouth_open", 0.0) for f, r in seen.items() if f != speaking}
+        face = max(ready, key=ready.get) if ready and max(ready.values()) > 0 else None
         person = self.person_of_face(faces).get(face)
-        self.notes.append(f"The last framed face is {face} ({person})." if face else "No face is framed.")
+        self.notes.append(f"{speaking} speaks at the end; {face} ({person}) opens their mouth without speaking."
+                          if face else "Nobody but the speaker moves their mouth before the cut.")
         return f"Answer: {self.letter(person)}"
 
     def srid(self) -> str:
@@ -220,22 +230,43 @@ class BaselinePolicy:
         self.ep.write("<plan>Find the matching speech in the transcript and voice segments, and report "
                       "its times.</plan>")
         diar, trans = self.whole("diarize", "transcribe")
+        name = next((p["label"] for p in self.rec.get("people", []) if re.search(rf"\b{re.escape(p['label'])}\b", q)), None)
         if quote:
             utts = (trans or {}).get("utterances", [])
             target = words(quote.group(1))
-            best = (0.0, None)
+            found: list[tuple[float, int, int]] = []
             for i in range(len(utts)):
                 for j in range(i, min(len(utts), i + 4)):
                     f1 = overlap_f1(target, words(" ".join(u["text"] for u in utts[i:j + 1])))
-                    if f1 > best[0]:
-                        best = (f1, (utts[i]["start"], utts[j]["end"]))
-            if best[1] is None:
+                    if f1 > 0:
+                        found.append((f1, i, j))
+            if not found:
                 self.notes.append("The quote is not in the transcript.")
                 return "Answer: none"
-            self.notes.append(f"The quote matches the transcript at {best[1][0]:.1f}-{best[1][1]:.1f} s (word F1 {best[0]:.2f}).")
-            return f"Answer: {best[1][0]:.2f}-{best[1][1]:.2f}"
+            # every run of other utterances that matches about as well as the best: the same words may
+            # come from two people (even overlapping in time), and then the one whose lips move with
+            # it is the named person
+            best = max(f for f, _, _ in found)
+            spans: list[tuple[float, float]] = []
+            taken: set[int] = set()
+            for f1, i, j in sorted(found, key=lambda x: (-x[0], x[2] - x[1])):
+                if f1 >= best - 0.1 and not taken & set(range(i, j + 1)):
+                    taken |= set(range(i, j + 1))
+                    spans.append((utts[i]["start"], utts[j]["end"]))
+            span = spans[0]
+            if len(spans) > 1:
+                (tracked,) = self.whole("track_faces")
+                face = {v: k for k, v in self.person_of_face((tracked or {}).get("faces", [])).items()}.get(name)
+                if face is not None:
+                    scores = self.call(*[("lip_sync", {"face_id": face, "start": round(a, 2), "end": round(b, 2)})
+                                         for a, b in spans])
+                    span = max(zip(spans, scores), key=lambda x: x[1]["score"] if x[1] else -1.0)[0]
+                self.notes.append(f"The quote is said {len(spans)} times; {name} ({face}) lip-syncs best at "
+                                  f"{span[0]:.1f}-{span[1]:.1f} s.")
+            else:
+                self.notes.append(f"The quote matches the transcript at {span[0]:.1f}-{span[1]:.1f} s (word F1 {best:.2f}).")
+            return f"Answer: {span[0]:.2f}-{span[1]:.2f}"
         # "When does <name> speak": the voice whose segments lip-sync best with that person's face.
-        name = next((p["label"] for p in self.rec.get("people", []) if re.search(rf"\b{re.escape(p['label'])}\b", q)), None)
         (tracked,) = self.whole("track_faces")
         faces = (tracked or {}).get("faces", [])
         face = {v: k for k, v in self.person_of_face(faces).items()}.get(name)
@@ -270,8 +301,8 @@ class BaselinePolicy:
             return f"{self.letter(None, match=lambda o: False)}. No evidence."
         # runs of up to 3 utterances: the transcript may split one line where the voice label flickers
         runs = [earlier[i:j] for i in range(len(earlier)) for j in range(i + 1, min(len(earlier), i + 3) + 1)]
-        best = max(runs, key=lambda run: (len(key & content(" ".join(u["text"] for u in run))),
-                                          bool(_RAISES.search(" ".join(u["text"] for u in run))), -len(run), -run[0]["start"]))
+        best = max(runs, key=lambda run: (len(key & content(" ".join(u["text"] for u in run))), -len(run),
+                                          bool(_RAISES.search(" ".join(u["text"] for u in run))), -run[0]["start"]))
         setup = max(best, key=lambda u: u["end"] - u["start"])
         setup = {**setup, "start": best[0]["start"], "end": best[-1]["end"], "text": " ".join(u["text"] for u in best)}
         others = [u for u in utts if u["voice"] != setup["voice"]]

@@ -15,6 +15,10 @@ from amuse_tasks.synth.timeline import Timeline, overlap_ratio, schedule
 from amuse_tasks.synth.voices import SAMPLE_RATE, Voice, pick_voices, speak
 
 MIN_SECONDS, MAX_SECONDS = 10.0, 50.0
+# Seconds before a new turn during which the next speaker's mouth opens silently: longer than the
+# pause after the next-speaker cut (timeline: at most 0.8 s), so the cue lies inside the nsp clip.
+PRE_SPEECH_LEAD = 1.3
+PRE_SPEECH_OPENING = 0.35
 
 
 @dataclass
@@ -99,20 +103,34 @@ def mouth_openness(tracks: np.ndarray, n_frames: int, fps: int) -> np.ndarray:
     return out
 
 
-def highlights(clip: Clip) -> list[tuple[int, float, float]]:
-    """(person, from, to): the next speaker is framed for HIGHLIGHT_LEAD s before a new turn."""
+def pre_speech(clip: Clip) -> list[tuple[int, float, float]]:
+    """(person, from, to): before a new speaker takes the turn, their mouth starts to open with
+    no sound yet (the preparatory inhalation of real turn-taking), for PRE_SPEECH_LEAD seconds,
+    never before the current turn began nor before the scene. No drawn mark: the cue is the face's
+    own motion, so only a model that watches mouths against voices can use it."""
     out = []
     prev = None
     for p in clip.timeline.placed:
         if clip.plot.lines[p.line].intent == "backchannel":
             continue
         if prev is not None and p.speaker != prev.speaker:
-            # one cue at a time: not before the current turn began, nor before the scene
             scene_start = max(a for a, _ in clip.timeline.scenes if a <= p.start)
-            since = max(scene_start, prev.start + 0.1, p.start - render.HIGHLIGHT_LEAD)
+            since = max(scene_start, prev.start + 0.1, p.start - PRE_SPEECH_LEAD)
             if since < p.start:
                 out.append((p.speaker, round(since, 3), p.start))
         prev = p
+    return out
+
+
+def add_pre_speech(openness: np.ndarray, spans: list[tuple[int, float, float]], fps: int) -> np.ndarray:
+    """Mouths slightly open (rising to PRE_SPEECH_OPENING) during each pre-speech span."""
+    out = openness.copy()
+    for person, a, b in spans:
+        f0, f1 = int(np.ceil(a * fps)), min(out.shape[1], int(np.ceil(b * fps)))
+        if f1 <= f0:
+            continue
+        ramp = PRE_SPEECH_OPENING * np.minimum(1.0, (np.arange(f0, f1) / fps - a) / 0.25 + 0.4)
+        out[person, f0:f1] = np.maximum(out[person, f0:f1], ramp.astype(np.float32))
     return out
 
 
@@ -124,12 +142,11 @@ def write_clip(clip: Clip, audio: list[np.ndarray], rng: random.Random, root: Pa
     if peak > 0.95:
         mix *= 0.95 / peak
     n_frames = int(np.ceil(clip.duration * render.FPS))
-    openness = mouth_openness(tracks, n_frames, render.FPS)
+    openness = add_pre_speech(mouth_openness(tracks, n_frames, render.FPS), pre_speech(clip), render.FPS)
     tones = [rng.randrange(len(SKIN_TONES)) for _ in clip.voices]
     (root / "clips").mkdir(parents=True, exist_ok=True)
     video_rel, audio_rel = f"clips/{clip.clip_id}.mp4", f"clips/{clip.clip_id}.wav"
     encode.write_wav(root / audio_rel, mix, SAMPLE_RATE)
-    frames = render.render_frames(clip.looks, clip.timeline.scenes, clip.faces, tones, openness,
-                                  highlights(clip), n_frames)
+    frames = render.render_frames(clip.looks, clip.timeline.scenes, clip.faces, tones, openness, n_frames)
     encode.write_mp4(root / video_rel, frames, render.FPS, render.WIDTH, render.HEIGHT, mix, SAMPLE_RATE)
     return video_rel, audio_rel

@@ -39,11 +39,18 @@ def face_photo(index: int) -> np.ndarray:
     return _lfw()[index]
 
 
-def render_face(index: int, size: int, tone: tuple[float, float, float], gain: float, flip: bool) -> np.ndarray:
-    """The face photo as an RGB uint8 square of ``size`` px: skin-toned, brightened, maybe mirrored."""
+def render_face(index: int, size: int, tone: tuple[float, float, float], gain: float, flip: bool,
+                gamma: float = 1.0, tilt: float = 0.0) -> np.ndarray:
+    """The face photo as an RGB uint8 square of ``size`` px: skin-toned, brightened, maybe mirrored,
+    with a scene's lighting contrast (``gamma``) and a slight head tilt (degrees), so the same person
+    does not come back as the same pixels after a cut."""
     grey = face_photo(index)
     if flip:
         grey = grey[:, ::-1]
+    grey = np.power(np.clip(grey, 0.0, 1.0), gamma)
     up = cv2.resize(np.ascontiguousarray(grey, dtype=np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
+    if tilt:
+        turn = cv2.getRotationMatrix2D((size / 2, size / 2), tilt, 1.0)
+        up = cv2.warpAffine(up, turn, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     rgb = np.clip(up[..., None] * np.asarray(tone, np.float32) * gain * 255.0, 0, 255)
     return rgb.astype(np.uint8)

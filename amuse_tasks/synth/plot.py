@@ -3,7 +3,8 @@
 A plot is written before any audio exists, so every answer (reference summary, who raised the
 issue that a later line resolves, which quote belongs to whom) is known exactly.  Lines never
 name or address a person, so the text of a question and its options says nothing about who
-spoke: a model has to hear and see the clip.
+spoke: a model has to hear and see the clip.  The wording comes from a phrase bank with several
+paraphrases per intent and slot, so no line identifies its role by a fixed template.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ NAMES = (
 
 BACKCHANNELS = ("Yeah.", "Right.", "Okay.", "Mm hm.", "Sure.", "True.")
 
-# Each topic: an event, slot values, and (problem, resolution) pairs that link scenes causally.
+# Each topic: an event, slot values, and (problem, resolution) pairs that link scenes causally; a
+# resolution refers back to its problem by a shared key word ("the permit"), as people do, and
+# shares none with the topic's other problems (which a plot raises as unresolved distractors).
 TOPICS = (
     {
         "event": "the street festival",
@@ -27,8 +30,8 @@ TOPICS = (
         "item": ("the banners", "the sound system", "the food stalls", "the volunteer list", "the first aid tent", "the parking plan"),
         "links": (
             ("the permit has not arrived yet", "the city office approved the permit this morning"),
-            ("two of the bands cancelled", "a jazz trio agreed to fill the empty slots"),
-            ("the rain forecast looks bad", "we can borrow tents from the sports club"),
+            ("two of the bands cancelled", "a jazz trio will replace the bands that cancelled"),
+            ("the rain forecast looks bad", "we can borrow tents from the sports club in case of rain"),
         ),
     },
     {
@@ -37,20 +40,20 @@ TOPICS = (
         "day": ("Monday", "Wednesday", "the end of the month"),
         "item": ("the landing page", "the payment form", "the user manual", "the press note", "the search box", "the newsletter"),
         "links": (
-            ("the login page crashes on phones", "the crash came from an old script and it is fixed"),
+            ("the login page crashes on phones", "the login crash came from an old script and the page is fixed"),
             ("the domain name expires soon", "the domain is renewed for three more years"),
-            ("our designer is on leave", "a freelancer will finish the icons by Tuesday"),
+            ("our designer is on leave", "a freelancer will cover for the designer and finish the icons"),
         ),
     },
     {
         "event": "the school trip",
-        "place": ("the science museum", "the botanical garden", "the coastal fort"),
+        "place": ("the science centre", "the botanical garden", "the coastal fort"),
         "day": ("Thursday", "the first week of May", "the last Friday of term"),
         "item": ("the bus booking", "the lunch boxes", "the consent forms", "the first aid kit", "the worksheets", "the group photo"),
         "links": (
-            ("the bus company raised its price", "the parents association will cover the difference"),
+            ("the bus company raised its price", "the parents association will pay the higher bus price"),
             ("the museum is closed for repairs", "the museum reopens two days before our visit"),
-            ("three students have food allergies", "the kitchen will pack separate lunches for them"),
+            ("three students have food allergies", "the kitchen will pack separate lunches for the students with allergies"),
         ),
     },
     {
@@ -70,9 +73,9 @@ TOPICS = (
         "day": ("the fourth of June", "a Saturday evening", "the holiday weekend"),
         "item": ("the ticket sales", "the posters", "the lighting", "the stage crew", "the programme booklet", "the sound check"),
         "links": (
-            ("the piano is badly out of tune", "a tuner is coming the morning of the concert"),
+            ("the piano is badly out of tune", "a tuner will fix the piano the morning of the concert"),
             ("the sponsor pulled out last week", "a local bakery offered to sponsor us instead"),
-            ("the printer ruined the posters", "the copy shop reprinted them for free"),
+            ("the printer ruined the posters", "the copy shop reprinted the ruined posters for free"),
         ),
     },
     {
@@ -83,7 +86,7 @@ TOPICS = (
         "links": (
             ("the soil tested high for lead", "raised beds with clean soil solve the lead problem"),
             ("the water tap is broken", "the plumber replaced the tap on Monday"),
-            ("someone took the wheelbarrow", "the wheelbarrow turned up behind the shed"),
+            ("someone took the wheelbarrow", "a neighbour borrowed the wheelbarrow and brought it back"),
         ),
     },
 )
@@ -112,10 +115,18 @@ INTENTS = {
                "{S} said to plan for {number} people."),
     "agree": (("That works for me.", "Fine, let us do it that way.", "Good, I am on board."),
               "{S} agreed."),
-    "setup": (("One problem though, {problem}.", "Before I forget, {problem}."),
+    "setup": (("One problem though, {problem}.", "Before I forget, {problem}.", "Oh, and {problem}.",
+               "Just so you know, {problem}.", "There is a snag, {problem}.", "I heard that {problem}."),
               "{S} warned that {problem}."),
-    "payoff": (("Good news about that issue, {resolution}.", "By the way, {resolution}."),
+    # a problem raised like the setup but never resolved: the setup's wording does not single it out
+    "distractor": (("One problem though, {problem2}.", "Before I forget, {problem2}.", "Oh, and {problem2}.",
+                    "Just so you know, {problem2}.", "There is a snag, {problem2}.", "I heard that {problem2}."),
+                   "{S} warned that {problem2}."),
+    "payoff": (("Good news about that issue, {resolution}.", "By the way, {resolution}.", "Quick update, {resolution}.",
+                "You will be glad to hear {resolution}.", "Remember the trouble earlier? {Resolution}.",
+                "It is sorted now, {resolution}."),
                "{S} reported that {resolution}."),
+
     "deadline": (("We have to confirm everything by {day}.", "The deadline for all of this is {day}."),
                  "{S} set {day} as the deadline."),
     "budget_q": (("How much money is left in the budget?", "Do we know what the budget is?"),
@@ -131,8 +142,10 @@ EXCHANGES = (("question", "offer"), ("question", "offer", "agree"), ("concern", 
              ("counter", "agree"), ("number",), ("deadline", "agree"), ("budget_q", "budget_a"))
 ONCE = ("counter", "number", "deadline", "budget_q")  # exchanges starting with these happen once per plot
 # Intents whose clause goes into the reference summary (the rest is small talk).
-SUMMARY = ("open", "propose", "counter", "setup", "number", "offer", "concern", "status", "deadline", "budget_a",
-           "payoff", "close")
+SUMMARY = ("open", "propose", "counter", "setup", "distractor", "number", "offer", "concern", "status", "deadline",
+           "budget_a", "payoff", "close")
+# Intents whose line another person may echo (never the lines a csnl answer hangs on).
+ECHOED = ("propose", "counter", "offer", "concern", "status", "number", "deadline")
 
 
 @dataclass
@@ -158,13 +171,14 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
     """A story of ``main_lines`` spoken lines (plus backchannels) over ``n_scenes`` scenes."""
     topic = rng.choice(TOPICS)
     names = rng.sample(NAMES, n_speakers)
-    problem, resolution = rng.choice(topic["links"])
+    (problem, resolution), (problem2, _) = rng.sample(topic["links"], 2)
     place, place2 = rng.sample(topic["place"], 2)
     items = list(topic["item"])
     rng.shuffle(items)
     slots = {
         "event": topic["event"], "place": place, "place2": place2, "day": rng.choice(topic["day"]),
-        "number": rng.choice(NUMBERS), "problem": problem, "resolution": resolution,
+        "number": rng.choice(NUMBERS), "problem": problem, "resolution": resolution, "problem2": problem2,
+        "Resolution": resolution[:1].upper() + resolution[1:],
     }
     main_lines = max(main_lines, n_speakers + 2, 3 * n_scenes)
     # Intents scene by scene: the first scene opens, an early one raises the problem, the last resolves it.
@@ -173,9 +187,11 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
     used_once: set[str] = set()
     # the problem comes up in any scene before the last, so "scene 1" is no safe guess
     setup_scene = rng.randrange(n_scenes - 1)
+    distractor_scene = rng.randrange(n_scenes - 1)
     for s, k in enumerate(per_scene):
-        fixed = (["open", "propose"] if s == 0 else []) + (["setup"] if s == setup_scene else []) \
-            + (["payoff"] if s == n_scenes - 1 else [])
+        issues = [i for i, here in (("setup", s == setup_scene), ("distractor", s == distractor_scene)) if here]
+        rng.shuffle(issues)
+        fixed = (["open", "propose"] if s == 0 else []) + issues + (["payoff"] if s == n_scenes - 1 else [])
         tail = ["close"] if s == n_scenes - 1 else []
         scene = [(i, "") for i in fixed]
         while len(scene) < k - len(tail):
@@ -207,6 +223,15 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
             pending.remove(pick)
         speakers.append(pick)
 
+    # the unresolved problem comes from someone other than the raiser of the real one, so "which
+    # problem line has the payoff's voice" is no shortcut either
+    i_setup, i_distractor = flat.index("setup"), flat.index("distractor")
+    if speakers[i_distractor] == speakers[i_setup]:
+        near = {speakers[j] for j in (i_distractor - 1, i_distractor + 1) if 0 <= j < len(speakers)}
+        others = [p for p in range(n_speakers) if p != speakers[i_setup] and p not in near]
+        if others:
+            speakers[i_distractor] = rng.choice(others)
+
     plot = Plot(names=names, event=topic["event"])
     used_texts: set[str] = set()
     j = 0
@@ -228,6 +253,7 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
             if intent not in ("setup", "payoff", "close") and rng.random() < 0.3:
                 others = [p for p in range(n_speakers) if p != spk]
                 plot.lines.append(Line(rng.choice(others), rng.choice(BACKCHANNELS), s, "backchannel", None))
+    _add_echo(plot, rng, n_speakers)
     # A turn in the second half, followed by a different speaker in the same scene, ends in a
     # clean pause: the next-speaker sample stops there.
     mains = [i for i, ln in enumerate(plot.lines) if ln.intent != "backchannel"]
@@ -235,7 +261,31 @@ def write_plot(rng: random.Random, n_speakers: int, n_scenes: int, main_lines: i
              if plot.lines[a].scene == plot.lines[b].scene and plot.lines[a].speaker != plot.lines[b].speaker
              and a >= len(plot.lines) // 3]
     plot.nsp_turn = rng.choice(cands) if cands else mains[-2]
+    # nobody else murmurs during that turn: near the cut only the next speaker's mouth may move
+    nxt = plot.nsp_turn + 1
+    if nxt < len(plot.lines) and plot.lines[nxt].intent == "backchannel":
+        del plot.lines[nxt]
+        plot.setup -= plot.setup > nxt
+        plot.payoff -= plot.payoff > nxt
     return plot
+
+
+def _add_echo(plot: Plot, rng: random.Random, n_speakers: int) -> None:
+    """Someone repeats another person's line right after it, to check it ("... closed for repairs?"
+    "... closed for repairs."): the same words from two voices, so a quote alone does not say who
+    spoke (``stg`` by quote then needs the speaker's identity)."""
+    sources = [i for i, ln in enumerate(plot.lines) if ln.intent in ECHOED and len(ln.text.split()) >= 3]
+    if not sources:
+        return
+    i = rng.choice(sources)
+    src = plot.lines[i]
+    nxt = next((ln.speaker for ln in plot.lines[i + 1:] if ln.intent != "backchannel" and ln.scene == src.scene), None)
+    others = [p for p in range(n_speakers) if p != src.speaker]
+    who = rng.choice([p for p in others if p != nxt] or others)
+    at = i + 1
+    plot.lines.insert(at, Line(who, src.text, src.scene, "echo", None))
+    plot.setup += plot.setup >= at
+    plot.payoff += plot.payoff >= at
 
 
 def _templates(exchange: tuple[str, ...]) -> str:

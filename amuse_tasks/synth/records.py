@@ -18,7 +18,7 @@ import random
 
 from amuse_tasks.intervals import union
 from amuse_tasks.schema import LETTERS, SCHEMA_VERSION
-from amuse_tasks.synth.clip import Clip, highlights
+from amuse_tasks.synth.clip import Clip, pre_speech
 from amuse_tasks.synth.plot import SUMMARY
 from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
 from amuse_tasks.synth.timeline import Placed
@@ -111,16 +111,16 @@ class ClipRecords:
                 "voices": {n: v.describe() for n, v in zip(self.names, c.voices)},
                 "faces": {n: f"skimage.data.lfw_subset()[{f}]"
                           for n, f in zip(self.names, c.faces)},
-                # ground truth of the visual next-speaker cue (file seconds), for oracle tools
-                "highlights": [{"person": self.names[i], "start": _t(a), "end": _t(b)}
-                               for i, a, b in highlights(c) if a < end and b > start],
+                # ground truth of the silent pre-speech mouth opening (file seconds), for oracle tools
+                "pre_speech": [{"person": self.names[i], "start": _t(a), "end": _t(b)}
+                               for i, a, b in pre_speech(c) if a < end and b > start],
             },
         }
 
     # ---- the six tasks -------------------------------------------------------------------
     def avds(self) -> dict:
         # the story's key lines, plus each person's first line so everyone who talks is attributed
-        lines = [self.c.plot.lines[p.line] for p in self.mains]
+        lines = [ln for p in self.mains if (ln := self.c.plot.lines[p.line]).gist]
         firsts = {next(i for i, ln in enumerate(lines) if ln.speaker == p) for p in {ln.speaker for ln in lines}}
         gists = [ln.gist for i, ln in enumerate(lines) if ln.intent in SUMMARY or i in firsts]
         q = ("Summarize the dialogue in a few sentences. Attribute what is said to the people by their "
@@ -154,8 +154,17 @@ class ClipRecords:
         opts, ans = _choice(self.rng, seats[p.speaker], seats)
         return self.base("srid", 0.0, self.c.duration, q, opts, ans)
 
+    def echoed(self) -> list[Placed]:
+        """The two utterances of an echoed line (same words, two speakers), or [] when none."""
+        echo = next((p for p in self.c.timeline.placed if self.c.plot.lines[p.line].intent == "echo"), None)
+        if echo is None:
+            return []
+        same = [p for p in self.mains if self.text(p) == self.text(echo) and self.scene_of(p.start) == self.scene_of(echo.start)]
+        return same if len({p.speaker for p in same}) == 2 else []
+
     def stg(self, by_quote: bool) -> dict:
-        p = self.rng.choice(self.unique_quotes())
+        # by quote: a line two people say, so the answer needs who, not only the words
+        p = self.rng.choice((self.echoed() if by_quote else []) or self.unique_quotes())
         k = self.scene_of(p.start)
         a, b = self.c.timeline.scenes[k]
         name = self.names[p.speaker]

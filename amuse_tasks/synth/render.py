@@ -1,9 +1,10 @@
 """Video frames: people in a row (or two), mouths opening with their own speech energy.
 
-Per scene every person gets a seat, a shirt colour, a brightness and maybe a mirrored face, so
+Per scene every person gets a seat, a shirt colour, a brightness, a lighting contrast, a head tilt
+and maybe a mirrored face, so
 people reappear after a cut at another place and with another look (re-identification needs
-the face, not the seat).  Shortly before a new speaker takes the turn, their seat is framed in
-yellow (the visual next-speaker cue).  Face boxes are constant within a scene.
+the face, not the seat).  Nothing is drawn but people: no frame, no marker (the next-speaker cue
+is the next speaker's own mouth, see ``clip.pre_speech``).  Face boxes are constant within a scene.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import numpy as np
 from amuse_tasks.synth.faces import MOUTH, SKIN_TONES, render_face
 
 WIDTH, HEIGHT, FPS = 384, 288, 12
-HIGHLIGHT_LEAD = 1.5  # seconds the next speaker is framed before their turn
-HIGHLIGHT = (255, 215, 0)
 MOUTH_COLOUR = (70, 20, 25)
 
 BACKGROUNDS = ((46, 64, 83), (84, 62, 48), (40, 78, 60), (90, 90, 98), (70, 50, 86), (30, 60, 90))
@@ -42,6 +41,8 @@ class Seat:
     shirt: int  # index into SHIRTS
     flip: bool
     gain: float
+    gamma: float  # the scene's lighting contrast on this face
+    tilt: float  # head tilt in degrees
 
     def where(self) -> str:
         ordinal = ("1st", "2nd", "3rd")[self.col] if self.col < 3 else f"{self.col + 1}th"
@@ -86,7 +87,8 @@ def dress_scenes(rng: random.Random, n: int, n_scenes: int) -> list[SceneLook]:
             y0 = r * th
             fx, fy = x0 + (tw - size) // 2, y0 + int(0.1 * th)
             seats[person] = Seat(person, slot, r, c, rows, (fx, fy, size, size), (x0, y0, tw, th),
-                                 shirts[person], rng.random() < 0.5, rng.uniform(0.85, 1.15))
+                                 shirts[person], rng.random() < 0.5, rng.uniform(0.85, 1.15),
+                                 rng.uniform(0.85, 1.2), rng.uniform(-4.0, 4.0))
         looks.append(SceneLook(backgrounds[s], seats))  # type: ignore[arg-type]
     return looks
 
@@ -105,7 +107,7 @@ def _base_frame(look: SceneLook, faces: list[int], tones: list[int]) -> np.ndarr
         bottom = ty + th  # shoulders stay inside the seat's tile, clear of the faces below
         cv2.ellipse(img, (x + w // 2, bottom), (int(0.75 * w), bottom - (y + h + h // 6)), 0, 180, 360,
                     SHIRTS[seat.shirt], -1)
-        img[y:y + h, x:x + w] = render_face(faces[seat.person], w, tone, seat.gain, seat.flip)
+        img[y:y + h, x:x + w] = render_face(faces[seat.person], w, tone, seat.gain, seat.flip, seat.gamma, seat.tilt)
     return img
 
 
@@ -113,11 +115,15 @@ def mouth_centre(seat: Seat) -> tuple[int, int, int]:
     """Pixel centre x, y and width of the mouth of a seated face (mirroring moves it)."""
     x, y, w, h = seat.box
     fx = 1.0 - MOUTH[0] if seat.flip else MOUTH[0]
-    return int(x + fx * w), int(y + MOUTH[1] * h), int(MOUTH[2] * w)
+    # where the tilt (cv2.getRotationMatrix2D about the face centre) moved the mouth
+    a = np.deg2rad(seat.tilt)
+    dx, dy = (fx - 0.5) * w, (MOUTH[1] - 0.5) * h
+    rx, ry = np.cos(a) * dx + np.sin(a) * dy, -np.sin(a) * dx + np.cos(a) * dy
+    return int(x + w / 2 + rx), int(y + h / 2 + ry), int(MOUTH[2] * w)
 
 
 def render_frames(looks: list[SceneLook], scenes: list[tuple[float, float]], faces: list[int], tones: list[int],
-                  openness: np.ndarray, highlights: list[tuple[int, float, float]], n_frames: int) -> Iterator[np.ndarray]:
+                  openness: np.ndarray, n_frames: int) -> Iterator[np.ndarray]:
     """Frames at FPS.  ``openness[p, f]`` in [0, 1] is person p's mouth opening at frame f."""
     bases = [_base_frame(look, faces, tones) for look in looks]
     for f in range(n_frames):
@@ -131,8 +137,4 @@ def render_frames(looks: list[SceneLook], scenes: list[tuple[float, float]], fac
                 cx, cy, mw = mouth_centre(seat)
                 cv2.ellipse(img, (cx, cy), (max(2, mw // 2), max(1, int(o * 0.09 * seat.box[3]))), 0, 0, 360,
                             MOUTH_COLOUR, -1, lineType=cv2.LINE_AA)
-        for person, a, b in highlights:
-            if a <= t < b:
-                x0, y0, tw, th = look.seats[person].tile
-                cv2.rectangle(img, (x0 + 2, y0 + 2), (x0 + tw - 3, y0 + th - 3), HIGHLIGHT, 3)
         yield img

@@ -22,33 +22,33 @@ def iou(a, b) -> float:
 
 def track(detections: list[tuple], *, min_iou: float = 0.3, max_gap: float = 1.0,
           min_hits: int = 2, cuts: list[float] = ()) -> list[dict]:
-    """detections: (time, box [x, y, w, h], unit embedding[, framed]) in time order; cuts: shot-change times,
+    """detections: (time, box [x, y, w, h], unit embedding) in time order; cuts: shot-change times,
     which no track crosses (a new face may sit where the old one sat).
 
-    Returns tracks ``{start, end, boxes: [[t, x, y, w, h]], embedding, framed: [t]}``, dropping tracks seen fewer than
+    Returns tracks ``{start, end, boxes: [[t, x, y, w, h]], embedding}``, dropping tracks seen fewer than
     ``min_hits`` times (one-frame false detections).
     """
     tracks: list[dict] = []
     by_time: dict[float, list] = {}
-    for t, box, emb, *framed in detections:
-        by_time.setdefault(t, []).append((box, emb, bool(framed and framed[0])))
+    for t, box, emb in detections:
+        by_time.setdefault(t, []).append((box, emb))
+    for dets in by_time.values():  # a multi-threaded detector returns a frame's faces in any order
+        dets.sort(key=lambda d: tuple(d[0]))
     for t in sorted(by_time):
         live = [tr for tr in tracks if t - tr["end"] <= max_gap and not any(tr["end"] < c <= t for c in cuts)]
         pairs = sorted(((iou(tr["boxes"][-1][1:], box), ti, di) for ti, tr in enumerate(live)
-                        for di, (box, _, _) in enumerate(by_time[t])), reverse=True)
+                        for di, (box, _) in enumerate(by_time[t])), reverse=True)
         used_t, used_d = set(), set()
         for score, ti, di in pairs:
             if score < min_iou or ti in used_t or di in used_d:
                 continue
             used_t.add(ti), used_d.add(di)
-            box, emb, framed = by_time[t][di]
+            box, emb = by_time[t][di]
             live[ti]["boxes"].append([t, *box]), live[ti]["embs"].append(emb)
             live[ti]["end"] = t
-            if framed:
-                live[ti]["framed"].append(t)
-        for di, (box, emb, framed) in enumerate(by_time[t]):
+        for di, (box, emb) in enumerate(by_time[t]):
             if di not in used_d:
-                tracks.append({"start": t, "end": t, "boxes": [[t, *box]], "embs": [emb], "framed": [t] if framed else []})
+                tracks.append({"start": t, "end": t, "boxes": [[t, *box]], "embs": [emb]})
     out = []
     for tr in tracks:
         if len(tr["boxes"]) < min_hits:
@@ -96,14 +96,3 @@ def shot_changes(times, frames, cv2, threshold: float = 12.0) -> list[float]:
             cuts.append(float(t))
         prev = small
     return cuts
-
-
-def spans_from_times(times: list[float], step: float) -> list[list[float]]:
-    """Sampled times -> [start, end] spans (times closer than 1.5 steps join; each lasts one step)."""
-    spans: list[list[float]] = []
-    for t in sorted(times):
-        if spans and t - spans[-1][1] <= 0.5 * step + 1e-6:
-            spans[-1][1] = t + step
-        else:
-            spans.append([t, t + step])
-    return spans

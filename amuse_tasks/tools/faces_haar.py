@@ -1,8 +1,7 @@
 """Face backend ``haar``: OpenCV Haar cascade detection (cascades ship in opencv-python-headless<5),
 IoU tracking, and a per-track embedding of the normalised grey face patch (a pixel baseline, not a
 trained face embedding: it re-identifies the same photo, not the same person in a new photo).
-Tracks end at shot changes (large frame differences). ``framed`` lists the times a drawn outline
-surrounds the face (see ``is_framed``)."""
+Tracks end at shot changes (large frame differences)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from amuse_tasks.tools.base import BackendUnavailable, require
 from amuse_tasks.tools.clip import Clip
-from amuse_tasks.tools.face_tracking import identities, shot_changes, spans_from_times, track
+from amuse_tasks.tools.face_tracking import identities, shot_changes, track
 
 PATCH = 24
 
@@ -22,18 +21,6 @@ def patch_embedding(gray: np.ndarray, box, cv2) -> np.ndarray:
     v = (v + v[:, ::-1]).ravel()  # mirror-invariant: the same face may be shown flipped
     v -= v.mean()
     return v / (np.linalg.norm(v) + 1e-9)
-
-
-def is_framed(hsv: np.ndarray, box) -> bool:
-    """A bright saturated vertical line on both sides of the face, within 0.8 face widths: the
-    outline AMUSE-Synth draws around the next speaker (real video has none, so this stays false)."""
-    x, y, w, h = (int(v) for v in box)
-    band = hsv[max(0, y): y + h]
-    mask = (band[..., 1] > 100) & (band[..., 2] > 150)
-    cols = mask.mean(axis=0) > 0.7
-    left = cols[max(0, x - int(0.8 * w)): max(0, x)]
-    right = cols[x + w: x + w + int(0.8 * w)]
-    return bool(left.any() and right.any())
 
 
 class HaarFaces:
@@ -57,12 +44,9 @@ class HaarFaces:
         dets = []
         for t, rgb in zip(times, frames):
             gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-            hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
             min_side = max(24, gray.shape[0] // 12)
             for box in detector.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_side, min_side)):
-                dets.append((float(t), [int(v) for v in box], patch_embedding(gray, box, cv2), is_framed(hsv, box)))
+                dets.append((float(t), [int(v) for v in box], patch_embedding(gray, box, cv2)))
         tracks = identities(track(dets, max_gap=2.0, cuts=shot_changes(times, frames, cv2)),
                             max_distance=self.settings["id_distance"])
-        step = 1.0 / self.settings["fps"]
-        return [{"id": tr["id"], "start": tr["start"], "end": tr["end"], "boxes": tr["boxes"],
-                 "framed": spans_from_times(tr["framed"], step)} for tr in tracks]
+        return [{"id": tr["id"], "start": tr["start"], "end": tr["end"], "boxes": tr["boxes"]} for tr in tracks]

@@ -10,7 +10,7 @@ import numpy as np
 
 from amuse_tasks.tools.base import BackendUnavailable, require
 from amuse_tasks.tools.clip import Clip
-from amuse_tasks.tools.face_tracking import identities, shot_changes, spans_from_times, track
+from amuse_tasks.tools.face_tracking import identities, shot_changes, track
 
 _APPS: dict[str, object] = {}
 
@@ -46,6 +46,4 @@ class InsightFaces:
         cv2 = require("cv2", "'opencv-python-headless<5'", "faces=insightface")
         tracks = identities(track(dets, max_gap=2.0, cuts=shot_changes(times, frames, cv2)),
                             max_distance=self.settings["id_distance"])
-        step = 1.0 / self.settings["fps"]
-        return [{"id": tr["id"], "start": tr["start"], "end": tr["end"], "boxes": tr["boxes"],
-                 "framed": spans_from_times(tr["framed"], step)} for tr in tracks]
+        return [{"id": tr["id"], "start": tr["start"], "end": tr["end"], "boxes": tr["boxes"]} for tr in tracks]

@@ -8,7 +8,8 @@ frame intervals. The score of a face over a span is the fraction of the span's s
 the midpoint of its range): 1 = its mouth is open whenever speech is heard, 0 = never. A frame
 co-activity measure rather than a Pearson correlation, because under overlapping speech the
 correlation with the mixed energy rates every talking face alike. It is not SyncNet: no learned
-audio-visual embedding and no offset search.
+audio-visual embedding and no offset search. ``mouth_open`` is the fraction of all sampled frames
+of the span (speech or not) with the mouth open: a face getting ready to speak opens it silently.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class CorrelationLipSync:
             for t, a in activity:  # a mouth region that never changes gives no evidence of speaking
                 open_at[round(t, 4)] = bool(hi - lo >= 1.0 and a > lo + 0.5 * (hi - lo))
         loud = np.percentile([e for _, e in rms], 95) if rms else 0.0
+        visible = [t for t in open_at if start <= t <= end]
+        mouth = round(sum(open_at[t] for t in visible) / len(visible), 3) if visible else 0.0
         seen = [round(t, 4) for t, e in rms if start <= t <= end and e > 0.1 * loud and round(t, 4) in open_at]
         if not seen:
-            return {"score": 0.0, "frames": 0, "note": "no speech while this face is visible in this span"}
-        return {"score": round(sum(open_at[t] for t in seen) / len(seen), 3), "frames": len(seen)}
+            return {"score": 0.0, "mouth_open": mouth, "frames": 0, "note": "no speech while this face is visible in this span"}
+        return {"score": round(sum(open_at[t] for t in seen) / len(seen), 3), "mouth_open": mouth, "frames": len(seen)}

@@ -7,6 +7,7 @@ them into anonymous VOICE_n / FACE_X labels like any other backend's.
 
 from __future__ import annotations
 
+from amuse_tasks.intervals import union
 from amuse_tasks.tools.base import BackendUnavailable
 from amuse_tasks.tools.clip import Clip
 
@@ -61,10 +62,12 @@ class OracleFaces(OracleASR):
     kind = "faces"
 
     def run(self, clip: Clip, ctx=None) -> list[dict]:
-        """Ground-truth face tracks, one per run of the same box inside the window (a moved face, e.g.
-        after a scene cut, starts a new track); id = the person."""
+        """Ground-truth face tracks, one per run of the same box inside the window and scene (a moved
+        face or a scene cut starts a new track); id = the person."""
         rec = _record(clip)
         person_of = {p.get("face_track"): p["label"] for p in rec["people"] if p.get("face_track")}
+        # scene cuts end every track, as a shot change ends a real tracker's tracks
+        cuts = [sc["start"] - clip.start for sc in rec.get("scenes", []) if sc["start"] > clip.start]
         tracks = []
         for ft in rec.get("faces", []):
             pid = ft.get("person") or person_of.get(ft["track"], ft["track"])
@@ -73,16 +76,13 @@ class OracleFaces(OracleASR):
                 a, e = max(b["start"], clip.start) - clip.start, min(b["end"], clip.end) - clip.start
                 if e <= a:
                     continue
-                if cur is not None and a - cur["end"] <= 0.05 and cur["boxes"][-1][1:] == list(b["box"]):
+                cut = any(cur is not None and cur["end"] - 0.05 < c <= a + 0.05 for c in cuts)
+                if cur is not None and not cut and a - cur["end"] <= 0.05 and cur["boxes"][-1][1:] == list(b["box"]):
                     cur["end"] = e
                     cur["boxes"].append([a, *b["box"]])
                 else:
                     cur = {"id": pid, "start": a, "end": e, "boxes": [[a, *b["box"]]]}
                     tracks.append(cur)
-        for tr in tracks:  # AMUSE-Synth's drawn next-speaker outline, when the record states it
-            tr["framed"] = [[max(h["start"] - clip.start, tr["start"]), min(h["end"] - clip.start, tr["end"])]
-                            for h in (rec.get("meta") or {}).get("highlights", [])
-                            if h.get("person") == tr["id"] and h["start"] - clip.start < tr["end"] and h["end"] - clip.start > tr["start"]]
         return sorted(tracks, key=lambda t: (t["start"], t["boxes"][0][1]))
 
 
@@ -91,8 +91,15 @@ class OracleLipSync(OracleASR):
 
     @staticmethod
     def score_person(clip: Clip, person: str, start: float, end: float) -> dict:
-        """Fraction of [start, end] during which ``person`` speaks (1 = speaks throughout)."""
+        """``score``: fraction of [start, end] during which ``person`` speaks (1 = speaks throughout);
+        ``mouth_open``: fraction during which their mouth moves, speaking or about to speak (the
+        record's ``meta.pre_speech`` spans, where AMUSE-Synth states them)."""
         span = max(end - start, 1e-6)
-        talk = sum(max(0.0, min(end, s["end"]) - max(start, s["start"]))
-                   for s in _window_segments(clip) if s["speaker"] == person)
-        return {"score": round(min(1.0, talk / span), 3)}
+        talk = [(s["start"], s["end"]) for s in _window_segments(clip) if s["speaker"] == person]
+        ready = [(p["start"] - clip.start, p["end"] - clip.start)
+                 for p in (_record(clip).get("meta") or {}).get("pre_speech", []) if p.get("person") == person]
+
+        def covered(spans):
+            return sum(max(0.0, min(end, b) - max(start, a)) for a, b in union(spans))
+        return {"score": round(min(1.0, covered(talk) / span), 3),
+                "mouth_open": round(min(1.0, covered(talk + ready) / span), 3)}

@@ -21,11 +21,11 @@ import numpy as np
 from PIL import Image
 
 from amuse_tasks.media import MediaError
-from amuse_tasks.schema import LETTERS
 from amuse_tasks.tools.backends import backends_tag, build_backend, parse_backends
 from amuse_tasks.tools.base import BackendUnavailable, ToolError
 from amuse_tasks.tools.cache import ToolCache, cache_key, default_cache_dir, file_hash
 from amuse_tasks.tools.clip import Clip
+from amuse_tasks.tools.labels import face_labels, window_salt
 from amuse_tasks.tools.schemas import TOOL_SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,6 @@ class CallTimeout(Exception):
 
 class _Abandoned(Exception):
     """Raised in a timed-out call's worker thread when its computation finally returns: keep nothing."""
-
-
-def face_label(i: int) -> str:
-    return "FACE_" + (LETTERS[i] if i < len(LETTERS) else str(i + 1))
 
 
 def _overlaps(item: dict, start: float, end: float) -> bool:
@@ -141,10 +137,7 @@ class Toolbox:
 
     def face_labels(self) -> dict[str, str]:
         if "faces" not in self._memo:
-            order: dict[str, str] = {}
-            for tr in sorted(self.face_tracks(), key=lambda t: (t["start"], t["boxes"][0][1])):
-                order.setdefault(tr["id"], face_label(len(order)))
-            self._memo["faces"] = order
+            self._memo["faces"] = face_labels([tr["id"] for tr in self.face_tracks()], window_salt(self.clip))
         return self._memo["faces"]
 
     def _face_raw(self, face_id) -> str:
@@ -235,11 +228,7 @@ class Toolbox:
                 continue
             a, b = max(tr["start"], s), min(tr["end"], e)
             box = min(tr["boxes"], key=lambda x: abs(x[0] - (a + b) / 2))[1:]
-            item = {"face": labels[tr["id"]], "start": _r(a), "end": _r(b), "box": [round(v) for v in box]}
-            framed = [[_r(max(x, s)), _r(min(y, e))] for x, y in tr.get("framed", []) if x < e and y > s]
-            if framed:
-                item["framed"] = framed
-            faces.append(item)
+            faces.append({"face": labels[tr["id"]], "start": _r(a), "end": _r(b), "box": [round(v) for v in box]})
         return {"faces": faces}
 
     def lip_sync(self, face_id, start, end) -> dict:

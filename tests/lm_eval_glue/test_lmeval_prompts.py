@@ -38,16 +38,17 @@ def test_oracle_cues_by_hand():
     # window [2, 14]: times shift by -2; the segment at 15-16 s is outside
     assert cues["TR"] == [{"voice": "VOICE_1", "start": 3.0, "end": 5.0, "text": "we need the boat"},
                           {"voice": "VOICE_2", "start": 5.5, "end": 7.0, "text": "no way"}]
-    # faces ordered by first appearance: Anna (from 0 s) is FACE_A; her two near-identical boxes merge
-    assert cues["FC"] == [{"face": "FACE_A", "start": 0.0, "end": 12.0, "box": [10, 20, 50, 50]},
-                          {"face": "FACE_B", "start": 1.0, "end": 12.0, "box": [200, 20, 50, 50]}]
-    assert cues["LS"] == [{"face": "FACE_A", "start": 3.0, "end": 5.0, "score": 1.0},
-                          {"face": "FACE_B", "start": 3.0, "end": 5.0, "score": 0.0},
-                          {"face": "FACE_A", "start": 5.5, "end": 7.0, "score": 0.0},
-                          {"face": "FACE_B", "start": 5.5, "end": 7.0, "score": 1.0}]
+    # face letters follow a salted hash of the track (tools.labels), not appearance or position: here
+    # Ben's T2 is FACE_A and Anna's T1 FACE_B; Anna's two near-identical boxes merge
+    assert cues["FC"] == [{"face": "FACE_A", "start": 1.0, "end": 12.0, "box": [200, 20, 50, 50]},
+                          {"face": "FACE_B", "start": 0.0, "end": 12.0, "box": [10, 20, 50, 50]}]
+    assert cues["LS"] == [{"face": "FACE_A", "start": 3.0, "end": 5.0, "score": 0.0},
+                          {"face": "FACE_B", "start": 3.0, "end": 5.0, "score": 1.0},
+                          {"face": "FACE_A", "start": 5.5, "end": 7.0, "score": 1.0},
+                          {"face": "FACE_B", "start": 5.5, "end": 7.0, "score": 0.0}]
     text = render_cues(cues, ("TR", "LS"))
     assert "[3.0-5.0] VOICE_1: we need the boat" in text
-    assert "FACE_A: 3.0-5.0: 1.00, 5.5-7.0: 0.00" in text
+    assert "FACE_B: 3.0-5.0: 1.00, 5.5-7.0: 0.00" in text
     assert "VS - " not in text and "FC - " not in text
 
 
