@@ -13,8 +13,14 @@ Reads the manual annotations release (``ami_public_manual_1.6.2``) as published:
 words) or, with ``rttm``, from RTTM files (e.g. the pyannote AMI setup) with the words attached.
 People are labelled by role (Project Manager, ...) when meetings.xml gives it, as the summaries
 name roles.  An abstractive sentence is an ``avds`` reference for a clip when one of the dialogue
-acts it is linked to lies inside the clip.  Media: ``<media>/<M>.*`` (e.g. ``ES2002a.Mix-Headset.wav``
-or a video), supplied by the user.
+acts it is linked to lies inside the clip.  Media, supplied by the user, in the corpus's own layout
+(``amicorpus/<M>/audio/<M>.Mix-Headset.wav``, ``amicorpus/<M>/video/<M>.Corner.avi``: see
+``find_meeting_media``) or flat (``<media>/<M>.*``).
+
+Every element of a words file is indexed (words and events alike), because segment and
+dialogue-act ranges often start or end on a ``<vocalsound>``, ``<disfmarker>`` or ``<gap>``;
+what still cannot be used (untimed words, segments without words, untimed acts) is counted per
+reason in ``SkippedRows`` and reported in ``stats.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import NamedTuple
 
 from amuse_tasks.builders.annotation_files import attach_text, read_rttm
 from amuse_tasks.builders.conversation import Recording, SkippedRows, SummaryUnit, Turn
@@ -44,41 +51,66 @@ def _parse(path: Path, skipped: SkippedRows):
         return None
 
 
-def read_words(path: Path, skipped: SkippedRows) -> list[tuple[str, float, float, str, bool]]:
-    """(id, start, end, text, punc) of each ``w``; a malformed word is skipped (start None, no text)."""
+class Token(NamedTuple):
+    """One element of a words file, in document order: a word (``w``) or a timed event
+    (``vocalsound``, ``disfmarker``, ``gap``, ``pause``, ``nonvocalsound``, ``comment``, ...)."""
+
+    id: str
+    start: float | None
+    end: float | None
+    text: str  # words only; events have none
+    punc: bool
+    tag: str
+
+
+def read_words(path: Path, skipped: SkippedRows) -> list[Token]:
+    """Every element of a words file, so that segment and dialogue-act ranges, which often start or
+    end on an event id, resolve. Punctuation without times takes the end of the word before; other
+    untimed elements keep their place (ranges still resolve) and are counted as lost."""
     root = _parse(path, skipped)
-    out = []
-    for w in ([] if root is None else root.iter("w")):
-        wid = w.get(NITE + "id", "?")
-        try:
-            s, e = float(w.get("starttime")), float(w.get("endtime"))
-        except (TypeError, ValueError):
-            if w.get("punc") == "true" and out:  # punctuation often has no times: it ends the word before
-                out.append((wid, out[-1][2], out[-1][2], (w.text or "").strip(), True))
-                continue
-            skipped.skip(path, f"<w {wid}>", "starttime/endtime",
-                         f"expected numbers, got {w.get('starttime')!r}/{w.get('endtime')!r}")
-            out.append((wid, None, None, "", False))  # keeps its place so word ranges still resolve
+    out: list[Token] = []
+    for el in ([] if root is None else list(root)):
+        tag = el.tag.rsplit("}", 1)[-1]
+        eid = el.get(NITE + "id")
+        if eid is None:
             continue
-        out.append((wid, s, e, (w.text or "").strip(), w.get("punc") == "true"))
+        text = (el.text or "").strip() if tag == "w" else ""
+        punc = tag == "w" and el.get("punc") == "true"
+        if tag == "w":
+            skipped.count("words")
+        try:
+            s, e = float(el.get("starttime")), float(el.get("endtime"))
+        except (TypeError, ValueError):
+            if punc and out and out[-1].end is not None:
+                out.append(Token(eid, out[-1].end, out[-1].end, text, True, tag))
+                continue
+            if el.get("starttime") is not None and el.get("endtime") is not None:  # present but not numbers
+                skipped.skip(path, f"<{tag} {eid}>", "starttime/endtime",
+                             f"expected numbers, got {el.get('starttime')!r}/{el.get('endtime')!r}")
+            if tag == "w":
+                skipped.lose("words", "no starttime/endtime")
+            out.append(Token(eid, None, None, text, punc, tag))
+            continue
+        out.append(Token(eid, s, e, text, punc, tag))
     return out
 
 
-def _join(words) -> str:
+def _join(tokens: list[Token]) -> str:
+    """The words of a range, punctuation attached; events are not words and are left out."""
     text = ""
-    for _, start, _, t, punc in words:
-        if start is not None and t:
-            text += t if punc or not text else " " + t
+    for t in tokens:
+        if t.tag == "w" and t.start is not None and t.text:
+            text += t.text if t.punc or not text else " " + t.text
     return text.strip()
 
 
-def _span(href: str, index: dict[str, dict[str, int]], words: dict[str, list]) -> list | None:
+def _span(href: str, index: dict[str, dict[str, int]], words: dict[str, list[Token]]) -> list[Token] | None:
     m = _HREF.search(href or "")
     if not m or m.group(1) not in index or m.group(2) not in index[m.group(1)]:
         return None
     f, a = m.group(1), index[m.group(1)][m.group(2)]
     b = index[f].get(m.group(3) or m.group(2))
-    return None if b is None else words[f][a:b + 1]
+    return None if b is None or b < a else words[f][a:b + 1]
 
 
 def read_roles(annotations: Path, skipped: SkippedRows) -> dict[str, dict[str, str]]:
@@ -125,11 +157,32 @@ def load_meeting(annotations: Path, meeting: str, media: Path, skipped: SkippedR
                     continue
                 child = seg.find(NITE + "child")
                 ws = _span(child.get("href"), index, words) if child is not None else None
-                turns.append(Turn(label(letter), round(s, 3), round(e, 3), _join(ws) if ws else ""))
+                text = _join(ws or [])
+                if ws is None:
+                    skipped.count("segments")
+                    skipped.lose("segments", "word range does not resolve")
+                elif any(w.tag == "w" for w in ws):
+                    skipped.count("segments")
+                    if not text:
+                        skipped.lose("segments", "its words have no times")
+                else:  # a laugh, a cough: kept as speech without words
+                    skipped.count("segments of events only")
+                turns.append(Turn(label(letter), round(s, 3), round(e, 3), text))
     else:
-        utts = [Turn(label(f.split(".")[1]), w[1], w[2], w[3]) for f, ws in words.items() for w in ws
-                if w[1] is not None and not w[4]]
-        turns = attach_text([Turn(label(t.speaker), t.start, t.end) for t in rttm_turns], utts)
+        # a word with the punctuation that follows it, so quotes keep "?" and ","
+        utts = []
+        for f, ws in words.items():
+            for w in ws:
+                if w.tag != "w" or w.start is None or not w.text:
+                    continue
+                if w.punc and utts and utts[-1].speaker == label(f.split(".")[1]):
+                    utts[-1] = Turn(utts[-1].speaker, utts[-1].start, utts[-1].end, utts[-1].text + w.text)
+                elif not w.punc:
+                    utts.append(Turn(label(f.split(".")[1]), w.start, w.end, w.text))
+        turns = attach_text([Turn(label(t.speaker), t.start, t.end) for t in rttm_turns], utts, skipped,
+                            "words placed in RTTM turns")
+        skipped.count("rttm turns", len(turns))
+        skipped.lose("rttm turns", "no words inside the turn", sum(1 for t in turns if not t.text))
     turns.sort(key=lambda t: (t.start, t.end))
 
     dact_spans: dict[str, tuple[float, float]] = {}
@@ -138,9 +191,12 @@ def load_meeting(annotations: Path, meeting: str, media: Path, skipped: SkippedR
         for d in ([] if root is None else root.iter("dact")):
             child = d.find(NITE + "child")
             ws = _span(child.get("href"), index, words) if child is not None else None
-            timed = [w for w in ws or [] if w[1] is not None]
+            skipped.count("dialogue acts")
+            timed = [w for w in ws or [] if w.start is not None]
             if timed:
-                dact_spans[d.get(NITE + "id")] = (timed[0][1], timed[-1][2])
+                dact_spans[d.get(NITE + "id")] = (min(w.start for w in timed), max(w.end for w in timed))
+            else:
+                skipped.lose("dialogue acts", "no timed element in its range" if ws else "word range does not resolve")
     sentences: dict[str, str] = {}
     p = annotations / "abstractive" / f"{meeting}.abssumm.xml"
     root = _parse(p, skipped) if p.is_file() else None
@@ -156,17 +212,40 @@ def load_meeting(annotations: Path, meeting: str, media: Path, skipped: SkippedR
         if not (ext and abs_):
             skipped.skip(p, f"<summlink #{k + 1}>", "nite:pointer", "needs an extractive and an abstractive pointer")
             continue
+        skipped.count("summary links")
         if ext.group(2) in dact_spans and abs_.group(2) in sentences:
             links.setdefault(abs_.group(2), []).append(dact_spans[ext.group(2)])
+        else:
+            skipped.lose("summary links", "untimed dialogue act" if abs_.group(2) in sentences else "unknown sentence")
     summary = [SummaryUnit(sentences[sid], spans) for sid, spans in links.items()]
     return Recording(meeting, media, turns, summary=summary)
 
 
-def find_meeting_media(media: Path, meeting: str) -> Path | None:
+# The corpus's own download layout: amicorpus/<M>/audio/<M>.Mix-Headset.wav and
+# amicorpus/<M>/video/<M>.{Corner,Closeup1-4,L,R,C,Overhead}.avi (videos without sound).
+AUDIO_NAMES = ("{m}.Mix-Headset.wav", "{m}.Array1-01.wav", "{m}.Headset-0.wav")
+VIDEO_NAMES = ("{m}.Corner.avi", "{m}.Overhead.avi", "{m}.C.avi", "{m}.L.avi", "{m}.R.avi", "{m}.Closeup1.avi")
+
+
+def find_meeting_media(media: Path, meeting: str) -> tuple[Path, Path | None] | None:
+    """(video or the only media file, separate audio or None) of a meeting, or None.
+
+    ``media`` is one file, a flat folder of ``<M>.*`` files, or the corpus layout
+    ``<media>/<M>/{audio,video}/``. Video: the room view that shows the most people (the corner
+    camera; overhead, centre, left, right views next; one close-up last), with the headset mix as
+    its sound; no video: the headset mix alone (a black frame in the clip).
+    """
     if media.is_file():
-        return media
-    hits = sorted(p for p in media.glob(f"{meeting}.*") if p.suffix.lower() in MEDIA_EXTS)
-    return hits[0] if hits else None
+        return media, None
+    folders = [media / meeting / "audio", media / meeting / "video", media / meeting, media]
+    audio = next((f / n.format(m=meeting) for n in AUDIO_NAMES for f in folders if (f / n.format(m=meeting)).is_file()), None)
+    video = next((f / n.format(m=meeting) for n in VIDEO_NAMES for f in folders if (f / n.format(m=meeting)).is_file()), None)
+    if video is not None and audio is not None:
+        return video, audio
+    if audio is not None:
+        return audio, None
+    flat = sorted(p for f in folders for p in f.glob(f"{meeting}.*") if p.suffix.lower() in MEDIA_EXTS)
+    return (flat[0], None) if flat else None
 
 
 def load_recordings(annotations: str | Path, media: str | Path, skipped: SkippedRows, *,
@@ -184,13 +263,17 @@ def load_recordings(annotations: str | Path, media: str | Path, skipped: Skipped
             rttm_by_id.update(read_rttm(f, skipped))
     out = []
     for m in wanted:
-        path = find_meeting_media(media, m)
-        if path is None:
-            skipped.skip(annotations, "-", "media", f"no media file {m}.* in {media}")
+        found = find_meeting_media(media, m)
+        if found is None:
+            skipped.skip(annotations, "-", "media", f"no media for meeting {m} in {media} (looked for {m}.* and "
+                         f"{m}/audio/{m}.Mix-Headset.wav, {m}/video/{m}.Corner.avi)")
             continue
+        path, audio = found
         if rttm is not None and m not in rttm_by_id:
             skipped.skip(rttm, "-", "file id", f"no RTTM turns for meeting {m}")
             continue
-        out.append(load_meeting(annotations, m, path, skipped, roles=roles.get(m, {}),
-                                rttm_turns=rttm_by_id.get(m) if rttm is not None else None))
+        rec = load_meeting(annotations, m, path, skipped, roles=roles.get(m, {}),
+                           rttm_turns=rttm_by_id.get(m) if rttm is not None else None)
+        rec.audio = audio
+        out.append(rec)
     return out

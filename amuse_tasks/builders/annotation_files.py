@@ -54,8 +54,30 @@ def read_rttm(path: str | Path, skipped: SkippedRows) -> dict[str, list[Turn]]:
     return out
 
 
+# The optional STM label field: comma-separated categories in angle brackets, "<o,f0,male>".
+_STM_LABEL = re.compile(r"<[^<>\s,]*(?:,[^<>\s,]*)+>")
+# An event or special token inside a transcript: "<LAUGH>", "<UNK>", "[noise]", "(()) ".
+_STM_EVENT = re.compile(r"<([^<>\s]+)>")
+
+
+def stm_text(rest: str) -> tuple[str, int]:
+    """The transcript of an STM row after ``<end>`` (label field removed) and how many event tokens it
+    held. Events (``<LAUGH>``, ``<UNK>``) stay, written ``[laugh]``, so the transcript cue shows them
+    and no word after them is lost."""
+    rest = rest.strip()
+    first = rest.split(maxsplit=1)
+    if first and _STM_LABEL.fullmatch(first[0]):
+        rest = first[1] if len(first) > 1 else ""
+    events = len(_STM_EVENT.findall(rest))
+    return _STM_EVENT.sub(lambda m: f"[{m.group(1).lower()}]", rest).strip(), events
+
+
 def read_stm(path: str | Path, skipped: SkippedRows) -> dict[str, list[Turn]]:
-    """NIST STM ``<file> <channel> <speaker> <begin> <end> [<label>] <transcript>``; ``;;`` comments."""
+    """NIST STM ``<file> <channel> <speaker> <begin> <end> [<label>] <transcript>``; ``;;`` comments.
+
+    The label field is told from transcript tokens by its form (``<o,f0,male>``: categories with
+    commas); a leading ``<LAUGH>`` is transcript. Rows marked ``ignore_time_segment_in_scoring``
+    are regions the corpus excludes: counted, not read."""
     out: dict[str, list[Turn]] = {}
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -72,11 +94,13 @@ def read_stm(path: str | Path, skipped: SkippedRows) -> dict[str, list[Turn]]:
             if e is None or e <= s:
                 skipped.skip(path, n, "end", f"expected a number after begin {fields[3]}, got {fields[4]!r}")
                 continue
-            text = fields[5].strip() if len(fields) > 5 else ""
-            if text.startswith("<") and ">" in text:
-                text = text[text.index(">") + 1:].strip()
+            text, events = stm_text(fields[5] if len(fields) > 5 else "")
             if "ignore_time_segment_in_scoring" in text:
+                skipped.count("transcript rows marked ignore_time_segment_in_scoring (not read)")
                 continue
+            skipped.count("transcript rows")
+            if events:
+                skipped.count("transcript event tokens", events)
             out.setdefault(fields[0], []).append(Turn(fields[2], round(s, 3), round(e, 3), text))
     return out
 
@@ -113,17 +137,18 @@ def read_srt(path: str | Path, skipped: SkippedRows) -> list[Turn]:
     return out
 
 
-def attach_text(turns: list[Turn], utterances: list[Turn]) -> list[Turn]:
+def attach_text(turns: list[Turn], utterances: list[Turn], skipped: SkippedRows, kind: str) -> list[Turn]:
     """Give each speaker turn the text of the transcript utterances that fall in it.
 
     An utterance goes to the turn it overlaps most, preferring turns of the same speaker name
     (STM); speakerless utterances (SRT) go to the turn of largest overlap.  Utterances that
-    overlap no turn are dropped.
+    overlap no turn cannot be placed: counted as lost under ``kind``.
     """
     texts: dict[int, list[tuple[float, str]]] = {}
     for u in utterances:
         if not u.text.strip():
             continue
+        skipped.count(kind)
         best, best_key = None, (0.0, 0.0)
         for i, t in enumerate(turns):
             ov = min(t.end, u.end) - max(t.start, u.start)
@@ -134,5 +159,7 @@ def attach_text(turns: list[Turn], utterances: list[Turn]) -> list[Turn]:
                 best, best_key = i, key
         if best is not None:
             texts.setdefault(best, []).append((u.start, u.text.strip()))
+        else:
+            skipped.lose(kind, "overlaps no speaker turn")
     return [Turn(t.speaker, t.start, t.end, " ".join(x for _, x in sorted(texts.get(i, []))))
             for i, t in enumerate(turns)]

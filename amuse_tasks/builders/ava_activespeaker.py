@@ -3,9 +3,14 @@
     video_id, frame_timestamp, entity_box_x1, entity_box_y1, entity_box_x2, entity_box_y2, label, entity_id
 
 Boxes are normalised (0-1) corners; timestamps are seconds of the source movie (900-1800 s);
-``label`` is SPEAKING_AUDIBLE, SPEAKING_NOT_AUDIBLE or NOT_SPEAKING; ``entity_id`` is one face
-track.  Each entity is one person ("Person N", numbered by first appearance in its video):
-AVA does not link tracks of the same person, so ``srid`` is not built.  Speech turns are runs of
+``label`` is SPEAKING_AUDIBLE, SPEAKING_NOT_AUDIBLE or NOT_SPEAKING; ``entity_id``
+(``<video>_<ssss>_<eeee>:<n>``) is one face track inside one annotated segment of the movie
+(``ssss``-``eeee`` seconds), not a person: the same actor gets another id in the next segment,
+or after a cut.  So each segment is its own recording and its people are its face tracks
+("Face track N", numbered by first appearance); a question only offers faces visible in the asked
+span (``task_rules``), never someone who cannot be seen then.  ``srid`` is not built (tracks are
+never linked).  Files whose labels are placeholders (the ActivityNet test CSVs: every row
+SPEAKING_AUDIBLE, ids with an extra ``:0``) are refused.  Speech turns are runs of
 SPEAKING_AUDIBLE frames (gaps up to 0.5 s bridged); SPEAKING_NOT_AUDIBLE is not speech (the
 audio carries no voice to link).  No transcripts: ``avsa``/``stg`` use their time-span forms;
 ``avds``/``csnl`` are not built.  Media: ``<media>/<video_id>.<ext>`` (the AVA movie files).
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 
 from amuse_tasks.builders.conversation import FaceTrack, Recording, SkippedRows, Turn
@@ -27,11 +33,32 @@ SOURCE = Source("AVA-ActiveSpeaker", "https://research.google.com/ava/", "CC BY 
                 "movies on YouTube, rights of their owners (supplied by the user)")
 MAX_GAP = 0.5  # seconds between labelled frames still counted as one run
 MOVE = 0.02  # a box that moves less than this (fraction of the frame) keeps the same piece
+_ENTITY = re.compile(r"^(?P<video>.+)_(?P<start>\d+)_(?P<end>\d+):(?P<n>\d+)$")
+_PLACEHOLDER_ID = re.compile(r":\d+:\d+$")
+
+
+def segment_of(entity: str) -> str:
+    """The annotated segment an entity id belongs to (``<video>_<ssss>_<eeee>``); the id itself when it
+    has no segment part."""
+    m = _ENTITY.match(entity)
+    return f"{m.group('video')}_{m.group('start')}_{m.group('end')}" if m else entity
+
+
+def placeholder_reason(rows: list[tuple[str, str]]) -> str | None:
+    """Why a file's (label, entity) rows look like placeholders, or None: every label
+    SPEAKING_AUDIBLE (real annotations always mark silent faces), or ids with an extra ``:0``."""
+    if len(rows) >= 20 and all(label == "SPEAKING_AUDIBLE" for label, _ in rows):
+        return f"all {len(rows)} rows are SPEAKING_AUDIBLE"
+    odd = sum(1 for _, e in rows if _PLACEHOLDER_ID.search(e))
+    if odd > len(rows) / 2:
+        return f"{odd} of {len(rows)} entity ids end in an extra ':<n>' (e.g. ...:1:0)"
+    return None
 
 
 def read_rows(path: Path, skipped: SkippedRows) -> dict[str, dict[str, list[tuple[float, list[float], str]]]]:
     """video -> entity -> [(timestamp, [x, y, w, h], label)] sorted by time."""
     out: dict[str, dict[str, list]] = {}
+    seen: list[tuple[str, str]] = []
     with open(path, newline="", encoding="utf-8") as f:
         for n, row in enumerate(csv.reader(f), 1):
             if not row or not "".join(row).strip():
@@ -59,7 +86,12 @@ def read_rows(path: Path, skipped: SkippedRows) -> dict[str, dict[str, list[tupl
             if not entity:
                 skipped.skip(path, n, "entity_id", "missing")
                 continue
+            seen.append((label, entity))
             out.setdefault(vid, {}).setdefault(entity, []).append((t, [x1, y1, x2 - x1, y2 - y1], label))
+    reason = placeholder_reason(seen)
+    if reason:
+        raise ValueError(f"{path}: placeholder labels, not annotations ({reason}); this looks like an "
+                         "ActivityNet challenge test file without ground truth: use the train/val CSVs")
     for ents in out.values():
         for rows in ents.values():
             rows.sort(key=lambda r: r[0])
@@ -115,12 +147,16 @@ def load_recordings(csv_path: str | Path, media: str | Path, skipped: SkippedRow
         if path is None:
             skipped.skip(csv_path, "-", "video_id", f"no media file for video {vid!r} in {media}")
             continue
-        ents = sorted(videos[vid].items(), key=lambda kv: (min(r[0] for r in kv[1]), kv[0]))
-        faces, turns = [], []
-        for k, (ent, rows) in enumerate(ents, 1):
-            rows.sort(key=lambda r: r[0])
-            track, ts = entity_track(f"Person {k}", ent, rows)
-            faces.append(track)
-            turns += ts
-        out.append(Recording(vid, path, sorted(turns, key=lambda t: (t.start, t.end)), faces=faces))
+        segments: dict[str, list] = {}
+        for ent, rows in videos[vid].items():
+            segments.setdefault(segment_of(ent), []).append((ent, rows))
+        for seg in sorted(segments):
+            ents = sorted(segments[seg], key=lambda kv: (min(r[0] for r in kv[1]), kv[0]))
+            faces, turns = [], []
+            for k, (ent, rows) in enumerate(ents, 1):
+                rows.sort(key=lambda r: r[0])
+                track, ts = entity_track(f"Face track {k}", ent, rows)
+                faces.append(track)
+                turns += ts
+            out.append(Recording(seg, path, sorted(turns, key=lambda t: (t.start, t.end)), faces=faces))
     return out

@@ -73,8 +73,11 @@ def placement(src: SourceInfo, size: tuple[int, int]) -> Placement:
 
 
 def cut_clip(parts: list[tuple[Path, float, float]], out_mp4: Path, out_wav: Path, *,
-             height: int = 360, fps: int = 25, clip_id: str = "") -> list[Placement]:
+             height: int = 360, fps: int = 25, clip_id: str = "", audio: Path | None = None) -> list[Placement]:
     """Write the joined parts as ``out_mp4`` (H.264 + AAC) and ``out_wav`` (16 kHz mono PCM).
+
+    ``audio``: a separate sound file on the same clock as the parts (a corpus whose videos have no
+    sound, e.g. AMI's room cameras beside the headset mix); else each part's own audio stream.
 
     Returns one Placement per part (for converting face boxes to clip pixels).
     """
@@ -91,11 +94,13 @@ def cut_clip(parts: list[tuple[Path, float, float]], out_mp4: Path, out_wav: Pat
         if info.duration and s >= info.duration:
             raise MediaCutError(f"clip {clip_id}: part starts at {s:.2f} s but {src} lasts {info.duration:.2f} s")
         args += ["-ss", f"{s:.3f}", "-t", f"{dur:.3f}", "-i", str(src)]
-        a_in = n_in
+        a_in = v_in = n_in
         n_in += 1
-        if info.width:
-            v_in = a_in
-        else:
+        if audio is not None:
+            args += ["-ss", f"{s:.3f}", "-t", f"{dur:.3f}", "-i", str(audio)]
+            a_in = n_in
+            n_in += 1
+        if not info.width:
             args += ["-f", "lavfi", "-t", f"{dur:.3f}", "-i", f"color=c=black:s={W}x{H}:r={fps}"]
             v_in = n_in
             n_in += 1
@@ -114,7 +119,7 @@ def cut_clip(parts: list[tuple[Path, float, float]], out_mp4: Path, out_wav: Pat
              "-map", "[aw]", "-c:a", "pcm_s16le", "-ar", "16000", "-ac", "1", str(out_wav)]
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:
-        sources = ", ".join(str(p) for p, _, _ in parts)
+        sources = ", ".join([str(p) for p, _, _ in parts] + ([str(audio)] if audio else []))
         tail = proc.stderr.strip().splitlines()[-3:]
         raise MediaCutError(f"clip {clip_id}: ffmpeg failed on {sources}: {' | '.join(tail)}")
     return [placement(i, size) for i in infos]

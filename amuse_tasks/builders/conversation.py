@@ -51,11 +51,12 @@ class Recording:
     """
 
     id: str
-    media: Path
+    media: Path  # the video (or the only media file)
     turns: list[Turn]
     faces: list[FaceTrack] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
     summary: list[SummaryUnit] = field(default_factory=list)
+    audio: Path | None = None  # a separate audio file (AMI: the headset mix beside a video without sound)
 
     @property
     def has_text(self) -> bool:
@@ -64,14 +65,33 @@ class Recording:
 
 @dataclass
 class SkippedRows:
-    """Malformed input rows: each one logged with file, line and field, skipped and counted."""
+    """What did not make it into the dataset, nothing in silence.
+
+    ``skip``: a malformed input row, logged with file, line and field. ``lose``: a well-formed
+    input element that no record can use (untimed, empty, unmatched, ...), counted per kind and
+    reason beside ``seen`` (how many of that kind were read), so a build can report and bound the
+    fraction it lost (``loss_fractions``).
+    """
 
     messages: list[str] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+    lost: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def skip(self, path: str | Path, line: int | str, field_name: str, problem: str) -> None:
         msg = f"{path}:{line}: field '{field_name}': {problem} (row skipped)"
         self.messages.append(msg)
         log.warning("%s", msg)
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.seen[kind] = self.seen.get(kind, 0) + n
+
+    def lose(self, kind: str, reason: str, n: int = 1) -> None:
+        by_reason = self.lost.setdefault(kind, {})
+        by_reason[reason] = by_reason.get(reason, 0) + n
+
+    def loss_fractions(self) -> dict[str, float]:
+        """kind -> lost / seen, for the kinds that were counted."""
+        return {k: round(sum(self.lost.get(k, {}).values()) / n, 4) for k, n in self.seen.items() if n}
 
     def __len__(self) -> int:
         return len(self.messages)

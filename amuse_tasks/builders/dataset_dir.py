@@ -4,7 +4,7 @@ Layout of the dataset root (what ``amuse_tasks.schema.load_records`` and the lm-
 
     records.jsonl        one validated record per line
     media/<clip>.mp4     H.264 + AAC clip;  media/<clip>.wav  16 kHz mono
-    stats.json           counts, clip lengths, speakers, overlap ratio, skipped rows
+    stats.json           counts, clip lengths, speakers, overlap ratio, skipped rows, input lost per reason
     README.md            dataset card (Hugging Face format: YAML header + sources and licences)
     build_log.json       every skipped row / clip / record with its message
 """
@@ -85,6 +85,14 @@ def _stats(records: list[dict], plans: list[ClipPlan]) -> dict:
     }
 
 
+def _losses(stats: dict) -> str:
+    read, lost = stats.get("input_read", {}), stats.get("input_lost", {})
+    if not read:
+        return "none counted"
+    return "; ".join(f"{k}: {sum(lost.get(k, {}).values())} of {n}" + (f" ({json.dumps(lost[k])})" if lost.get(k) else "")
+                     for k, n in sorted(read.items()))
+
+
 def dataset_card(name: str, sources: list[Source], stats: dict, cfg: BuildConfig, skipped: dict) -> str:
     """Hugging Face dataset card: YAML header, sources with licences, statistics, schema version."""
     rows = "\n".join(f"| {s.name} | {s.url} | {s.annotation_licence} | {s.media_note} |" for s in sources)
@@ -130,6 +138,7 @@ sharing the `media/` folder.
 - speakers per sample: mean {sp.get('mean')}; overlap ratio (speech time with 2+ speakers): mean {ov.get('mean')}
 - avds references: {json.dumps(stats['reference_kinds'])}
 - skipped while building: {skipped['rows']} annotation rows, {skipped['clips']} clips, {skipped['records']} records (see `build_log.json`)
+- input that no record could use, per kind and reason (read / lost): {_losses(stats)}
 
 ## Construction
 
@@ -155,7 +164,7 @@ def write_dataset(out: str | Path, plans: list[ClipPlan], *, name: str, sources:
     for plan in tqdm(plans, desc="cutting clips", unit="clip"):
         mp4, wav = root / "media" / f"{plan.clip_id}.mp4", root / "media" / f"{plan.clip_id}.wav"
         try:
-            placements = cut_clip(plan.parts, mp4, wav, height=height, clip_id=plan.clip_id)
+            placements = cut_clip(plan.parts, mp4, wav, height=height, clip_id=plan.clip_id, audio=plan.audio)
         except MediaCutError as e:
             clip_errors.append(str(e))
             log.warning("skipping clip: %s", e)
@@ -180,10 +189,14 @@ def write_dataset(out: str | Path, plans: list[ClipPlan], *, name: str, sources:
     stats = _stats(records, kept)
     counts = {"rows": len(skipped), "clips": len(clip_errors), "records": len(record_errors)}
     stats["skipped"] = counts
+    stats["input_read"] = skipped.seen
+    stats["input_lost"] = skipped.lost
+    stats["input_lost_fraction"] = skipped.loss_fractions()
     stats["sources"] = [s.name for s in sources]
     (root / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     (root / "README.md").write_text(dataset_card(name, sources, stats, cfg, counts))
     (root / "build_log.json").write_text(json.dumps(
-        {"skipped_rows": skipped.messages, "skipped_clips": clip_errors, "skipped_records": record_errors},
+        {"skipped_rows": skipped.messages, "skipped_clips": clip_errors, "skipped_records": record_errors,
+         "input_read": skipped.seen, "input_lost": skipped.lost},
         indent=2) + "\n")
     return BuildResult(root, len(records), len(kept), *counts.values())

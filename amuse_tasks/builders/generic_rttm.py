@@ -86,6 +86,6 @@ def load_recordings(rttm: str | Path, media: str | Path, skipped: SkippedRows, *
             continue
         ts = sorted(turns[fid], key=lambda t: (t.start, t.end))
         if fid in utterances:
-            ts = attach_text(ts, utterances[fid])
+            ts = attach_text(ts, utterances[fid], skipped, "transcript utterances")
         out.append(Recording(fid, path, ts, summary=units.get(fid, [])))
     return out

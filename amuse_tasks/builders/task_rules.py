@@ -85,6 +85,7 @@ class ClipPlan:
     parts: list[tuple[Path, float, float]]
     records: list[dict] = field(default_factory=list)
     faces: list[FaceTrack] = field(default_factory=list)
+    audio: Path | None = None  # the sound of every part, when it is a file of its own
 
     @property
     def duration(self) -> float:
@@ -171,6 +172,9 @@ def windows(rec: Recording, cfg: BuildConfig) -> list[tuple[float, float]]:
     return out
 
 
+NSP_VISIBLE = 3.0  # seconds before the nsp cut in which every offered face must be visible
+
+
 def _position(box: list[float]) -> str:
     cx = box[0] + box[2] / 2
     return "left" if cx < 1 / 3 else "centre" if cx < 2 / 3 else "right"
@@ -202,6 +206,14 @@ def describe_people(rec: Recording, turns: list[Turn], faces: list[FaceTrack], *
         said = f' that says "{t.text.strip()}"' if t.text.strip() else ""
         out[t.speaker] = f"the voice{said} at {t.start:.1f}-{t.end:.1f} s"
     return out
+
+
+def seen_during(people: dict[str, str], faces: list[FaceTrack], a: float, b: float) -> list[str]:
+    """The people a question about [a, b] may offer: everyone known by voice or description, and of
+    the people known by a face, only those whose face is visible during [a, b]."""
+    faced = {f.person for f in faces}
+    visible = {f.person for f in faces if any(s < b and e > a for s, e, _ in f.boxes)}
+    return [p for p in people if p not in faced or p in visible]
 
 
 def _options(rng: random.Random, answer: str, others: list[str], cfg: BuildConfig) -> tuple[list[str], str]:
@@ -244,9 +256,10 @@ def avsa_record(rec, turns, faces, cfg, rng, clip_id, dur, meta):
         if not _clean(u, turns, 1.0, 0.5) or (need_text and not u.text.strip()):
             continue
         people = describe_people(rec, turns, faces, avoid=u)
-        if u.speaker not in people or len(people) < 2:
+        offered = seen_during(people, faces, u.start, u.end)
+        if u.speaker not in offered or len(offered) < 2:
             continue
-        options, letter = _options(rng, u.speaker, list(people), cfg)
+        options, letter = _options(rng, u.speaker, offered, cfg)
         q = (f'Who says "{u.text.strip()}" (from {u.start:.1f} s to {u.end:.1f} s)?' if u.text.strip()
              else f"Who is speaking from {u.start:.1f} s to {u.end:.1f} s?")
         return _record("avsa", f"{clip_id}-avsa", clip_id, dur, q, options, letter, people, turns, [],
@@ -267,9 +280,12 @@ def nsp_record(rec, turns, faces, cfg, rng, clip_id, dur, meta):
         if any(t is not u and t.start < u.end < t.end for t in turns):
             continue
         people = describe_people(rec, turns, faces, until=u.end)
-        if nxt.speaker not in people or len(people) < 2:
+        # the next speaker (and every option) must be visible before the cut: a face that only
+        # appears once that person talks is no fair option
+        offered = seen_during(people, faces, max(0.0, u.end - NSP_VISIBLE), u.end)
+        if nxt.speaker not in offered or len(offered) < 2:
             continue
-        options, letter = _options(rng, nxt.speaker, list(people), cfg)
+        options, letter = _options(rng, nxt.speaker, offered, cfg)
         q = "The clip stops at the end of a turn. Who speaks next?"
         return _record("nsp", f"{clip_id}-nsp", clip_id, u.end, q, options, letter, people, turns, [],
                        {**meta, "next_turn": [nxt.start, nxt.end]}, _faces_of(faces))
@@ -336,7 +352,7 @@ def window_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan
         dur = _r(w1 - w0)
         meta = {"source": corpus, "recording": rec.id, "source_spans": [[w0, w1]],
                 "overlap_ratio": overlap_ratio(turns)}
-        plan = ClipPlan(clip_id, [(rec.media, w0, w1)], faces=faces)
+        plan = ClipPlan(clip_id, [(rec.media, w0, w1)], faces=faces, audio=rec.audio)
         for task in ("avsa", "nsp", "stg", "avds"):
             if task not in cfg.tasks or counts[task] >= cfg.per_recording:
                 continue
@@ -408,7 +424,7 @@ def srid_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
             r = srid_record(cturns, cfaces, target, [(0.0, _r(len1)), (_r(len1), _r(len1 + span[1] - span[0]))],
                             cfg, _rng(cfg, rec.id, clip_id, "srid"), clip_id, meta)
             if r is not None:
-                plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces))
+                plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces, rec.audio))
                 break
     return plans
 
@@ -466,7 +482,7 @@ def csnl_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
                     meta, _faces_of(cfaces))
         r["rationale"] = "In the recording, " + ", then ".join(
             f"scene {true_order[c]} (from {chain[c][0]:.1f} s)" for c in range(n)) + " happened in that order."
-        plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces))
+        plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces, rec.audio))
     return plans
 
 

@@ -33,6 +33,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-clips", type=int, default=None, help="stop after this many clips (in plan order)")
     p.add_argument("--height", type=int, default=360, help="frame height of the cut clips (default 360)")
     p.add_argument("--name", default=None, help="dataset name for the card")
+    p.add_argument("--max-loss", type=float, default=0.05,
+                   help="fail when more than this fraction of any kind of input (segments, words, turns, ...) "
+                        "cannot be used (default 0.05; the counts per reason go to stats.json either way)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,7 +51,9 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("ami", help="AMI Meeting Corpus (NXT annotations, optional RTTM)")
     p.add_argument("--annotations", required=True, help="root of the AMI manual annotations release")
-    p.add_argument("--media", required=True, help="folder with <meeting>.* media (video or Mix-Headset wav)")
+    p.add_argument("--media", required=True,
+                   help="the corpus's amicorpus/ folder (<M>/audio/<M>.Mix-Headset.wav, <M>/video/<M>.Corner.avi) "
+                        "or a flat folder with <meeting>.* media")
     p.add_argument("--meetings", help="comma-separated meeting ids (default: all with words)")
     p.add_argument("--rttm", help="take speaker turns from these RTTM files instead of the NXT segments")
     _common(p)
@@ -126,6 +131,11 @@ def _run(a: argparse.Namespace) -> int:
         recs = None
         plans = voxceleb2.plan_clips(voxceleb2.load_utterances(a.txt, a.media, skipped), cfg) if cfg.tasks else []
         source, corpus = voxceleb2.SOURCE, "voxceleb2"
+    lossy = {k: f for k, f in skipped.loss_fractions().items() if f > a.max_loss}
+    if lossy:
+        detail = "; ".join(f"{k}: {f:.1%} of {skipped.seen[k]} lost ({skipped.lost[k]})" for k, f in lossy.items())
+        raise ValueError(f"the input loses more than --max-loss {a.max_loss:.0%}: {detail}. Check the annotation "
+                         "files (or raise --max-loss to build anyway)")
     if recs is not None:
         plans = [p for r in recs for p in plan_recording(r, cfg, corpus)]
     if a.max_clips is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from builders_fixtures import dialogue, make_media
 
 from amuse_tasks.builders import ami
@@ -98,3 +100,73 @@ def test_ami_build_uses_linked_abstractive_sentences_as_avds_reference(tmp_path)
     card = (out / "README.md").read_text()
     assert "AMI Meeting Corpus" in card and "CC BY 4.0" in card and "schema version **1.0**" in card
     assert json.loads((out / "stats.json").read_text())["skipped"]["rows"] == 2
+
+
+def _words_file(m, letter, items):
+    """A words file as the AMI release writes it: <w>, and events (<vocalsound>, <disfmarker>, <gap>)
+    with ids from the same sequence."""
+    body = []
+    for k, (tag, s, e, text) in enumerate(items):
+        wid = f"{m}.{letter}.words{k}"
+        times = "" if s is None else f' starttime="{s}" endtime="{e}"'
+        if tag == "w":
+            punc = ' punc="true"' if text in ".,?" else ""
+            body.append(f'<w nite:id="{wid}"{times}{punc}>{text}</w>')
+        else:
+            body.append(f'<{tag} nite:id="{wid}"{times} type="laugh"/>')
+    return f'<?xml version="1.0"?>\n<nite:root {NS}>\n' + "\n".join(body) + "\n</nite:root>\n"
+
+
+def test_ranges_that_start_or_end_on_events_keep_their_words_and_losses_are_counted(tmp_path):
+    """Segment and dialogue-act hrefs often start or end on a <vocalsound>/<disfmarker>/<gap> id: every
+    element is indexed, so the words between are kept; what cannot be used is counted per reason."""
+    m, ann = "ES2008a", tmp_path / "ann"
+    for d in ("words", "segments", "dialogueActs"):
+        (ann / d).mkdir(parents=True)
+    items = [("vocalsound", 1.0, 1.4, ""), ("w", 1.5, 1.8, "Okay"), ("w", 1.8, 1.8, ","), ("w", 1.9, 2.2, "so"),
+             ("disfmarker", 2.2, 2.2, ""), ("w", 2.3, 2.7, "what"), ("w", 2.7, 2.7, "?"),  # segment 1: 0..6
+             ("gap", 3.0, 3.5, ""), ("w", 3.6, 4.0, "right"), ("vocalsound", 4.0, 4.4, ""),  # segment 2: 7..9
+             ("vocalsound", 5.0, 5.5, ""),  # segment 3: events only
+             ("w", None, None, "lost")]  # segment 4: an untimed word
+    (ann / "words" / f"{m}.A.words.xml").write_text(_words_file(m, "A", items))
+    href = lambda a, b: f'{m}.A.words.xml#id({m}.A.words{a})..id({m}.A.words{b})'  # noqa: E731
+    segs = [(0.9, 2.8, href(0, 6)), (3.0, 4.5, href(7, 9)), (5.0, 5.5, href(10, 10)), (6.0, 6.5, href(11, 11))]
+    (ann / "segments" / f"{m}.A.segments.xml").write_text(
+        f"<nite:root {NS}>" + "".join(f'<segment nite:id="s{k}" transcriber_start="{s}" transcriber_end="{e}">'
+                                      f'<nite:child href="{h}"/></segment>' for k, (s, e, h) in enumerate(segs))
+        + "</nite:root>")
+    (ann / "dialogueActs" / f"{m}.A.dialog-act.xml").write_text(
+        f'<nite:root {NS}><dact nite:id="d0"><nite:child href="{href(0, 6)}"/></dact>'
+        f'<dact nite:id="d1"><nite:child href="{href(11, 11)}"/></dact></nite:root>')
+    # the corpus's own layout: amicorpus/<M>/audio and amicorpus/<M>/video
+    make_media(tmp_path / "amicorpus" / m / "audio" / f"{m}.Mix-Headset.wav", 8.0, video=False)
+    make_media(tmp_path / "amicorpus" / m / "video" / f"{m}.Closeup1.avi", 8.0)
+    make_media(tmp_path / "amicorpus" / m / "video" / f"{m}.Corner.avi", 8.0)
+    skipped = SkippedRows()
+    [rec] = ami.load_recordings(ann, tmp_path / "amicorpus", skipped)
+    assert [t.text for t in rec.turns] == ["Okay, so what?", "right", "", ""]
+    assert rec.media.name == f"{m}.Corner.avi" and rec.audio.name == f"{m}.Mix-Headset.wav"
+    assert skipped.seen["segments"] == 3 and skipped.lost["segments"] == {"its words have no times": 1}
+    assert skipped.seen["segments of events only"] == 1
+    assert skipped.lost["words"] == {"no starttime/endtime": 1}
+    assert skipped.lost["dialogue acts"] == {"no timed element in its range": 1}
+    # one of three transcribed segments lost is over the default 5 %: the build refuses, naming it
+    out = tmp_path / "out"
+    assert main(["ami", "--annotations", str(ann), "--media", str(tmp_path / "amicorpus"), "--out", str(out)]) == 2
+    assert main(["ami", "--annotations", str(ann), "--media", str(tmp_path / "amicorpus"), "--out", str(out),
+                 "--max-loss", "0.6", "--min-clip", "5", "--tasks", "avsa,stg"]) in (0, 1)
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["input_lost"]["segments"] == {"its words have no times": 1}
+    assert stats["input_lost_fraction"]["segments"] == pytest.approx(1 / 3, abs=1e-3)
+    assert "its words have no times" in (out / "README.md").read_text()
+
+
+def test_rttm_turns_keep_punctuation_in_quotes(tmp_path):
+    m, ann = "ES2008a", tmp_path / "ann"
+    (ann / "words").mkdir(parents=True)
+    items = [("w", 1.0, 1.3, "Is"), ("w", 1.3, 1.6, "it"), ("w", 1.6, 2.0, "ready"), ("w", 2.0, 2.0, "?")]
+    (ann / "words" / f"{m}.A.words.xml").write_text(_words_file(m, "A", items))
+    (tmp_path / "a.rttm").write_text(f"SPEAKER {m} 1 0.9 1.2 <NA> <NA> A <NA> <NA>\n")
+    make_media(tmp_path / "media" / f"{m}.Mix-Headset.wav", 4.0, video=False)
+    [rec] = ami.load_recordings(ann, tmp_path / "media", SkippedRows(), rttm=tmp_path / "a.rttm")
+    assert rec.turns[0].text == "Is it ready?"

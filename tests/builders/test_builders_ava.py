@@ -54,11 +54,52 @@ def test_ava_build_places_faces_in_clip_pixels(tmp_path):
     avsa = recs["avsa"]
     assert avsa["question"].startswith("Who is speaking from ")
     people = {p["label"]: p["description"] for p in avsa["people"]}
-    assert people["Person 1"].startswith("face on the left") and people["Person 3"].startswith("face on the right")
-    face1 = next(f for f in avsa["faces"] if f["person"] == "Person 1")
+    assert people["Face track 1"].startswith("face on the left") and people["Face track 3"].startswith("face on the right")
+    face1 = next(f for f in avsa["faces"] if f["person"] == "Face track 1")
     # window starts at 1.0 s of the source; frame 160x120 -> 128x96: x = 0.05 * 128, w = 0.25 * 128
     assert face1["boxes"][0]["box"] == [6.4, 19.2, 32.0, 38.4] and face1["boxes"][0]["start"] == 0.0
     stg = recs["stg"]
     person = stg["question"].split("When does ")[1].split(" speak")[0]
     own = sorted([s["start"], s["end"]] for s in stg["segments"] if s["speaker"] == person)
     assert stg["answer"] == own
+
+
+def test_people_are_tracks_of_one_segment_and_options_are_visible(tmp_path):
+    """Entity ids are face tracks within one annotated segment: two segments are two recordings, and
+    an avsa option is always a face on screen during the asked span."""
+    rows = []
+    for k in range(0, 125):
+        t = round(k * 0.2, 1)
+        for e, (x1, y1, x2, y2) in BOXES.items():
+            if e == 3 and t >= 12.0:
+                continue  # track 3 leaves the shot
+            label = "SPEAKING_AUDIBLE" if any(a <= t < b for a, b in SPEAKS[e]) else "NOT_SPEAKING"
+            rows.append(f"{VID},{t:.2f},{x1},{y1},{x2},{y2},{label},{VID}_0000_0060:{e}")
+        rows.append(f"{VID},{t + 60:.2f},0.1,0.1,0.3,0.5,NOT_SPEAKING,{VID}_0060_0120:1")
+    (tmp_path / "a.csv").write_text("\n".join(rows) + "\n")
+    make_media(tmp_path / "videos" / f"{VID}.mp4", 26.0, size=(160, 120))
+    recs = ava.load_recordings(tmp_path / "a.csv", tmp_path / "videos", SkippedRows())
+    assert [r.id for r in recs] == [f"{VID}_0000_0060", f"{VID}_0060_0120"]
+    assert {f.person for f in recs[0].faces} == {"Face track 1", "Face track 2", "Face track 3"}
+    for seed in range(6):
+        out = tmp_path / f"out{seed}"
+        assert main(["ava", "--csv", str(tmp_path / "a.csv"), "--media", str(tmp_path / "videos"), "--out", str(out),
+                     "--height", "96", "--seed", str(seed), "--tasks", "avsa"]) == 0
+        for r in load_records(out).records:
+            a, b = (float(x) for x in r["question"].split("from ")[1].rstrip("?").replace(" s", "").split(" to "))
+            for opt in r["options"]:
+                track = next(f for f in r["faces"] if f["person"] == opt)
+                assert any(x["start"] < b and x["end"] > a for x in track["boxes"]), (r["question"], opt)
+
+
+def test_placeholder_label_files_are_refused(tmp_path):
+    rows = [f"{VID},{k * 0.2:.2f},0.1,0.1,0.3,0.5,SPEAKING_AUDIBLE,{VID}_0000_0060:{k % 3}:0" for k in range(60)]
+    (tmp_path / "test.csv").write_text("\n".join(rows) + "\n")
+    try:
+        ava.read_rows(tmp_path / "test.csv", SkippedRows())
+    except ValueError as e:
+        assert "placeholder labels" in str(e) and "test.csv" in str(e)
+    else:
+        raise AssertionError("a placeholder-label file was accepted")
+    out = tmp_path / "out"
+    assert main(["ava", "--csv", str(tmp_path / "test.csv"), "--media", str(tmp_path), "--out", str(out)]) == 2

@@ -80,8 +80,12 @@ def test_srt_text_goes_to_the_turn_it_overlaps_most(tmp_path):
     utts = read_srt(srt, skipped)
     assert [u.text for u in utts] == ["hello there", "general kenobi"]
     assert len(skipped) == 1 and f"{srt}:6: field 'time'" in skipped.messages[0]
-    turns = attach_text([Turn("a", 0.0, 2.5), Turn("b", 2.5, 5.0)], utts)
+    turns = attach_text([Turn("a", 0.0, 2.5), Turn("b", 2.5, 5.0)], utts, skipped, "utterances")
     assert [t.text for t in turns] == ["hello there", "general kenobi"]
+    assert skipped.seen["utterances"] == 2 and "utterances" not in skipped.lost
+    # an utterance outside every turn is counted, never dropped in silence
+    attach_text([Turn("a", 0.0, 2.5)], utts, skipped, "utterances")
+    assert skipped.lost["utterances"] == {"overlaps no speaker turn": 1}
 
 
 def test_cli_reports_unusable_input_in_one_line(tmp_path, capsys):
