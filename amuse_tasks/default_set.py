@@ -18,6 +18,9 @@ from amuse_tasks.schema import SCHEMA_VERSION
 from amuse_tasks.synth.build import SYNTH_VERSION, build_dataset
 
 DEFAULT_CONFIG = {"seed": 0, "per_task": 10, "min_speakers": 2, "max_speakers": 5, "overlap": 0.28}
+# The default training set (raft_trl): the same recipe on another seed, so it shares no clip with
+# the evaluation set.
+TRAIN_SEED = 1
 MARKER = ".amuse-synth-complete"
 
 
@@ -28,27 +31,37 @@ def default_location() -> Path:
     return Path.home() / ".cache" / "amuse" / f"synth-{SYNTH_VERSION}-seed{DEFAULT_CONFIG['seed']}"
 
 
-def _signature() -> dict:
-    return {"schema_version": SCHEMA_VERSION, "synth_version": SYNTH_VERSION, **DEFAULT_CONFIG}
+def _signature(seed: int = DEFAULT_CONFIG["seed"]) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "synth_version": SYNTH_VERSION, **DEFAULT_CONFIG, "seed": seed}
 
 
-def is_complete(root: Path) -> bool:
-    """True when ``root`` holds a finished build of the current default configuration."""
+def is_complete(root: Path, seed: int = DEFAULT_CONFIG["seed"]) -> bool:
+    """True when ``root`` holds a finished build of the current default configuration (with ``seed``)."""
     try:
-        return json.loads((root / MARKER).read_text(encoding="utf-8")) == _signature()
+        return json.loads((root / MARKER).read_text(encoding="utf-8")) == _signature(seed)
     except (OSError, ValueError):
         return False
 
 
 def default_root(progress: bool = True) -> Path:
     """Path of the default dataset, building it first if needed (about a minute on one core)."""
-    root = default_location()
-    if is_complete(root):
+    return built(default_location(), DEFAULT_CONFIG["seed"], progress)
+
+
+def training_root(progress: bool = True) -> Path:
+    """The default training set: the default recipe on TRAIN_SEED, under ``~/.cache/amuse``."""
+    root = Path.home() / ".cache" / "amuse" / f"synth-{SYNTH_VERSION}-seed{TRAIN_SEED}"
+    return built(root, TRAIN_SEED, progress)
+
+
+def built(root: Path, seed: int, progress: bool = True) -> Path:
+    """``root`` holding the default recipe built with ``seed``: built once, atomically, under a lock."""
+    if is_complete(root, seed):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     with open(root.parent / f".{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if is_complete(root):  # another process built it while we waited
+        if is_complete(root, seed):  # another process built it while we waited
             return root
         if root.exists():
             if (root / MARKER).exists() or not any(root.iterdir()):
@@ -60,7 +73,7 @@ def default_root(progress: bool = True) -> Path:
                 )
         tmp = root.parent / f".{root.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        build_dataset(tmp, progress=progress, **DEFAULT_CONFIG)
-        (tmp / MARKER).write_text(json.dumps(_signature()), encoding="utf-8")
+        build_dataset(tmp, progress=progress, **{**DEFAULT_CONFIG, "seed": seed})
+        (tmp / MARKER).write_text(json.dumps(_signature(seed)), encoding="utf-8")
         os.rename(tmp, root)
     return root

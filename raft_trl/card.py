@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from raft_trl.trainer import CARD_TEMPLATE
+CARD_TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
 
 
 def render_card(trainer, model_name: str, dataset_name: str | None = None, tags=None) -> ModelCard:
@@ -27,7 +28,7 @@ def render_card(trainer, model_name: str, dataset_name: str | None = None, tags=
     return ModelCard.from_template(
         data, template_path=str(CARD_TEMPLATE), model_name=model_name, base_model=base,
         base_model_url=f"https://huggingface.co/{base}" if base and "/" in base else base,
-        dataset_name=dataset_name, trainable=trainer.trainable_parameters, total=trainer.total_parameters,
+        dataset_name=dataset_name, label_use="; ".join(trainer.label_use), trainable=trainer.trainable_parameters, total=trainer.total_parameters,
         fraction_pct=100 * trainer.trainable_fraction, adaptation=adaptation, modules=modules,
         k=args.num_generations, tau=args.reward_temperature, rro_weight=args.rro_weight,
         align_weight=args.align_weight, align_target=args.align_target, alpha=args.temporal_weight,

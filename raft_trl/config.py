@@ -123,6 +123,16 @@ class RAFTConfig(GRPOConfig):
         if self.num_iterations != 1:
             problems.append(f"num_iterations must be 1 (got {self.num_iterations}): more iterations clip the "
                             "importance ratio and the gradient is no longer the weighted NLL")
+        if self.steps_per_generation != self.gradient_accumulation_steps:
+            problems.append(f"steps_per_generation ({self.steps_per_generation}) must equal gradient_accumulation_steps "
+                            f"({self.gradient_accumulation_steps}): reusing one generation over more optimizer steps "
+                            "trains on stale log-probs and the gradient is no longer the weighted NLL")
+        if self.top_entropy_quantile != 1.0:
+            problems.append(f"top_entropy_quantile must be 1.0 (got {self.top_entropy_quantile}): masking low-entropy "
+                            "tokens drops part of each sequence's log-probability from J_RRO")
+        if self.importance_sampling_level != "token":
+            problems.append(f"importance_sampling_level must be 'token' (got {self.importance_sampling_level!r}): "
+                            "with one iteration the ratio is 1, and RAFT's objective is defined per token")
         if self.multi_objective_aggregation != "sum_then_normalize":
             problems.append("multi_objective_aggregation must be 'sum_then_normalize': RAFT weights the weighted "
                             "sum of the reward functions")

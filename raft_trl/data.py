@@ -6,9 +6,13 @@ reward functions read: ``cues`` (JSON of the cue dict the rewards check against,
 ``task``, ``mode``, ``options``, ``answer`` (JSON; ``stg`` intervals are in window seconds in the
 records, like the prompts and the model's answers), and ``reference_trace`` (L_align's target when present).
 
-Cue sources: ``record`` (the record's own cues, oracle cues when it has none) or any source of
-``amuse_tasks.cues.guided_cues`` (``oracle``, ``offline`` or another tool backend spec, ``none``),
-so training sees the cues the evaluation shows.
+Cue sources: ``offline`` (default: the offline perception tools, as the guided tasks show them),
+any other source of ``amuse_tasks.cues.guided_cues`` (a tool backend spec, ``none``), ``record``
+(the record's own cues, else the offline tools), or ``oracle`` — the ground truth, which makes
+the perceptual rewards read the labels: only when asked, and logged as such.
+
+``overlap_with`` guards the split: a training set that shares clips (ids or media files) with the
+evaluation set is refused unless the caller allows it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from amuse_tasks.cues import oracle_cues
 from amuse_tasks.prompts import agent_system_prompt, build_prompt
 from amuse_tasks.schema import load_cues, load_records, resolve_media
 from amuse_tasks.tools.schemas import schemas_for
@@ -39,29 +42,53 @@ class Rows:
 
 
 def record_cues(record: dict, root: Path, source: str) -> dict:
-    """The cue dict of a record (window seconds): ``record`` = the record's own cues (oracle cues when it
-    has none); any other source goes to ``amuse_tasks.cues.guided_cues`` like the lm-eval guided tasks
-    (``oracle``, ``none``, or a tool backend spec such as ``offline``, read from ``cues/<tag>/`` or
-    computed with the perception cache)."""
-    if source == "record":
-        return load_cues(root, record) or oracle_cues(record)
+    """The cue dict of a record (window seconds): ``record`` = the record's own cues (the offline tools'
+    when it has none, never the ground truth); any other source goes to ``amuse_tasks.cues.guided_cues``
+    like the lm-eval guided tasks (a tool backend spec such as ``offline``, ``oracle``, ``none``, read
+    from ``cues/<tag>/`` or computed with the perception cache)."""
     from amuse_tasks.cues import guided_cues
 
+    if source == "record":
+        return load_cues(root, record) or guided_cues(record, root, "offline")
     return guided_cues(record, root, source)
 
 
+def _media_hashes(root: Path, records: list[dict]) -> dict[str, str]:
+    from amuse_tasks.tools.cache import file_hash
+
+    out = {}
+    for r in records:
+        for key in ("video", "audio"):
+            try:
+                out[file_hash(resolve_media(root, r[key], where=f"record {r.get('id')!r}", field_name=key))] = r["clip_id"]
+            except Exception:  # a missing file is the rows' problem, reported there
+                continue
+    return out
+
+
+def overlap_with(train_root: Path, eval_root: Path) -> list[str]:
+    """Clips of the training set that the evaluation set also holds (same clip id or same media bytes)."""
+    if Path(train_root).resolve() == Path(eval_root).resolve():
+        return ["the training and the evaluation dataset are the same folder"]
+    train, ev = load_records(train_root, strict=False).records, load_records(eval_root, strict=False).records
+    same_ids = sorted({r["clip_id"] for r in train} & {r["clip_id"] for r in ev})
+    th, eh = _media_hashes(Path(train_root), train), _media_hashes(Path(eval_root), ev)
+    same_media = sorted({th[h] for h in set(th) & set(eh)} - set(same_ids))
+    return [f"clip id {c}" for c in same_ids] + [f"media of clip {c}" for c in same_media]
+
+
 def window_audio(record: dict, root: Path, cache: Path) -> str:
-    """Path of a 16 kHz WAV holding just the record's window (written once into ``cache``)."""
+    """Path of a 16 kHz mono WAV holding just the record's window (written once into ``cache``), decoded
+    by ``amuse_tasks.media`` exactly as evaluation decodes it."""
     import soundfile as sf
+
+    from amuse_tasks.media import SAMPLE_RATE, read_audio
 
     out = cache / f"{record['id']}.wav"
     if not out.is_file():
         src = resolve_media(root, record["audio"], where=f"record {record['id']!r}", field_name="audio")
-        info = sf.info(str(src))
-        audio, sr = sf.read(str(src), start=int(record["start"] * info.samplerate),
-                            stop=int(record["end"] * info.samplerate), dtype="float32", always_2d=False)
         out.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(str(out), audio, sr)
+        sf.write(str(out), read_audio(src, record["start"], record["end"]), SAMPLE_RATE)
     return str(out)
 
 
@@ -88,7 +115,7 @@ def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_ca
 
 
 def build_rows(root: str | Path, *, mode: str = "guided", tasks: list[str] | None = None,
-               cue_source: str = "record", split: str | None = None, limit: int | None = None,
+               cue_source: str = "offline", split: str | None = None, limit: int | None = None,
                audio: bool = False) -> Rows:
     """Rows of every valid record under ``root``; a bad record is logged, counted and skipped.
 

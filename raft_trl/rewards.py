@@ -1,22 +1,32 @@
-"""RAFT reward functions, one per check, with TRL's signature ``f(completions, **columns) -> list``.
+"""RAFT reward functions, one per check, with TRL's signature ``f(prompts, completions, **columns) -> list``.
 
-Each parses the claims a candidate makes and scores their agreement, in [0, 1], with the
-perception outputs of its clip: the cue dict in the ``cues`` column (JSON text; the record's cues,
-tool cues or oracle cues, in window seconds, as ``raft_trl.data`` wrote them). A candidate that
-makes no checkable claim of a kind gets None for that function (TRL then ignores it there).
+Label-free: each perceptual function checks the claims a candidate makes against the perception
+outputs of its clip, the cue dict in the ``cues`` column (JSON, window seconds; tool cues by
+default, oracle cues only when the training run asks for them, see ``raft_trl.data``). No
+function but the opt-in ``accuracy`` reads a label.
 
-Claims are read per clause (a line or a sentence) of the candidate, tool responses removed:
+What counts as a claim (per clause: a line or a sentence, tool responses removed):
+- it commits to who and/or when: a face or voice label together with a span, a voice with a face,
+  or a quote of three or more words attributed to a voice or a face;
+- it is the model's own: a clause found verbatim in the prompt (an echo of the cues or of the
+  transcript) is no claim.
+Each claim's agreement a in [0, 1] scores 2a - 1, so a wrong claim costs what a right one earns,
+and a function's reward is the mean over the candidate's claims; a candidate with no claim of
+that kind gets 0 (neutral; TRL sums None as 0 anyway when other functions are set). Blanket
+claims ("every face speaks everywhere") average to about 0 or below, never above a correct,
+specific claim.
 - ``sync``: a face label with a time span ("FACE_B speaks at 3.0-4.5") -> time-weighted lip-sync
   score of that face in the span.
 - ``face``: a voice label with a face label ("VOICE_1 is FACE_B") -> 1 when that face has the
   highest lip-sync score during the voice's segments, else 0.
-- ``speech``: a quoted utterance ("...") -> 1 - WER against the closest transcript words.
+- ``speech``: an attributed quote ('VOICE_1 says "..."') -> 1 - WER against the closest words of
+  that voice (or of the voice that face lip-syncs with) in the transcript.
 - ``diarization``: a voice label with a span -> IoU of the span with that voice's segments
   overlapping it.
 - ``format``: agentic rows: the <plan>/<tool_call>/<reflect>/<answer> structure; other modes: the
-  task's answer format is parseable (a line "Answer: X" for choices, a span for intervals).
-- ``accuracy`` (optional): the answer against the record's label (choice: exact letter;
-  intervals: tIoU; free text: None).
+  task's answer format is parseable (a line "Answer: X" for choices, a span for intervals), in [0, 1].
+- ``accuracy`` (opt-in, reads the label): the answer against the record's label (choice: exact
+  letter; intervals: tIoU; free text: None).
 """
 
 from __future__ import annotations
@@ -53,6 +63,16 @@ def _cues(cues_json: str | None) -> dict:
 
 def clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE.split(_NOT_CLAIMS.sub(" ", text)) if c.strip()]
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9_.]+", text.lower()))
+
+
+def own_clauses(text: str, prompt_text: str) -> list[str]:
+    """The candidate's clauses that are not copied from its prompt (cues, transcript, question)."""
+    seen = _norm(prompt_text)
+    return [c for c in clauses(text) if not (len(_norm(c)) >= 8 and _norm(c) in seen)]
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -112,68 +132,75 @@ def wer(hyp: list[str], ref: list[str]) -> float:
     return prev[-1] / len(ref)
 
 
-def _speech_score(quote: list[str], cues: dict) -> float:
+def _speech_score(quote: list[str], items: list[dict]) -> float:
     best = 1.0
     n = len(quote)
-    for item in cues.get("TR", []):
+    for item in items:
         words = _words(item.get("text", ""))
         windows = [words] + [words[i:i + n] for i in range(max(len(words) - n + 1, 0))]
         best = min([best] + [wer(w, quote) for w in windows])
     return max(0.0, 1.0 - best)
 
 
-def _score_each(completions, cues_column, scorer) -> list[float | None]:
+def _score_each(prompts, completions, cues_column, scorer) -> list[float]:
+    """Mean of 2a - 1 over the candidate's own claims (a = agreement in [0, 1]); 0 without a claim."""
+    prompts = prompts if prompts is not None else [""] * len(completions)
     out = []
-    for completion, cues_json in zip(completions, cues_column):
-        scores = scorer(_text(completion), _cues(cues_json))
-        out.append(sum(scores) / len(scores) if scores else None)
+    for prompt, completion, cues_json in zip(prompts, completions, cues_column):
+        agreements = scorer(own_clauses(_text(completion), _text(prompt)), _cues(cues_json))
+        out.append(sum(2.0 * a - 1.0 for a in agreements) / len(agreements) if agreements else 0.0)
     return out
 
 
-def sync(completions, cues, **kwargs) -> list[float | None]:
+def sync(completions, cues, prompts=None, **kwargs) -> list[float]:
     """Lip-sync score of each claimed face in each claimed span."""
-    def score(text, c):
+    def score(own, c):
         if not c.get("LS"):
             return []
-        return [lip_sync_score(c, f, s, e) for cl in clauses(text)
-                for f in FACE.findall(cl) for s, e in parse_intervals(cl)]
-    return _score_each(completions, cues, score)
+        return [lip_sync_score(c, f, s, e) for cl in own for f in FACE.findall(cl) for s, e in parse_intervals(cl)]
+    return _score_each(prompts, completions, cues, score)
 
 
-def face(completions, cues, **kwargs) -> list[float | None]:
+def face(completions, cues, prompts=None, **kwargs) -> list[float]:
     """Claimed voice-face pairs against the lip-sync association of the cues."""
-    def score(text, c):
+    def score(own, c):
         owner = voice_face(c) if c.get("LS") else {}
-        return [float(owner[v] == f) for cl in clauses(text)
-                for v in VOICE.findall(cl) if v in owner for f in FACE.findall(cl)]
-    return _score_each(completions, cues, score)
+        return [float(owner[v] == f) for cl in own for v in VOICE.findall(cl) if v in owner for f in FACE.findall(cl)]
+    return _score_each(prompts, completions, cues, score)
 
 
-def speech(completions, cues, **kwargs) -> list[float | None]:
-    """1 - WER of each quoted utterance (two words or more) against the transcript."""
-    def score(text, c):
+def speech(completions, cues, prompts=None, **kwargs) -> list[float]:
+    """1 - WER of each attributed quote (three words or more) against that speaker's transcript words."""
+    def score(own, c):
         if not c.get("TR"):
             return []
-        quotes = [_words(a or b) for a, b in QUOTE.findall(_NOT_CLAIMS.sub(" ", text))]
-        return [_speech_score(q, c) for q in quotes if len(q) >= 2]
-    return _score_each(completions, cues, score)
+        face_of = voice_face(c) if c.get("LS") else {}
+        out = []
+        for cl in own:
+            who = set(VOICE.findall(cl)) | {v for v, f in face_of.items() if f in FACE.findall(cl)}
+            for a, b in QUOTE.findall(cl):
+                quote = _words(a or b)
+                if len(quote) >= 3 and who:
+                    out.append(_speech_score(quote, [i for i in c["TR"] if i.get("voice") in who]))
+        return out
+    return _score_each(prompts, completions, cues, score)
 
 
-def diarization(completions, cues, **kwargs) -> list[float | None]:
+def diarization(completions, cues, prompts=None, **kwargs) -> list[float]:
     """IoU of each claimed (voice, span) with that voice's segments overlapping the span."""
-    def score(text, c):
+    def score(own, c):
         segs = c.get("VS") or []
         if not segs:
             return []
         out = []
-        for cl in clauses(text):
+        for cl in own:
             for v in VOICE.findall(cl):
                 for s, e in parse_intervals(cl):
                     mine = [(g["start"], g["end"]) for g in segs
                             if g["voice"] == v and _overlap(s, e, g["start"], g["end"]) > 0]
                     out.append(tiou([(s, e)], union(mine)) if mine else 0.0)
         return out
-    return _score_each(completions, cues, score)
+    return _score_each(prompts, completions, cues, score)
 
 
 def _answer_text(text: str, mode: str) -> str | None:

@@ -20,7 +20,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from trl import ModelConfig, TrlParser, get_peft_config
 
 from raft_trl.config import RAFTConfig
-from raft_trl.data import TRAIN_MODES, build_rows, to_dataset
+from raft_trl.data import TRAIN_MODES, build_rows, overlap_with, to_dataset
 from raft_trl.rewards import REWARDS, reward_functions
 from raft_trl.sra import load_4bit_with_sra
 from raft_trl.trainer import RAFTTrainer
@@ -33,19 +33,29 @@ class DataArguments:
     """Where the AMUSE records come from and how they become prompts."""
 
     data_root: str | None = field(
-        default=None, metadata={"help": "AMUSE dataset root (records.jsonl). Default: $AMUSE_DATA, else the "
-                                        "embedded AMUSE-Synth default set."})
+        default=None, metadata={"help": "AMUSE dataset root (records.jsonl) to train on. Default: the AMUSE-Synth "
+                                        "training set (the default recipe on another seed; built on first use), "
+                                        "never the evaluation set."})
+    eval_root: str | None = field(
+        default=None, metadata={"help": "The evaluation dataset the training data must not overlap. Default: "
+                                        "$AMUSE_DATA, else the embedded AMUSE-Synth evaluation set."})
+    allow_eval_overlap: bool = field(
+        default=False, metadata={"help": "Train even when the training set shares clips (ids or media files) "
+                                         "with the evaluation set."})
     mode: str = field(default="guided", metadata={"help": "Prompt format.", "choices": list(TRAIN_MODES)})
     tasks: list[str] | None = field(default=None, metadata={"help": "Task ids to train on (default: all)."})
     cue_source: str = field(
-        default="record", metadata={"help": "Cues for guided prompts and perceptual rewards: record (the records' "
-                                            "cues, else oracle), oracle, none, or a tool backend spec (offline)."})
+        default="offline", metadata={"help": "Cues for guided prompts and perceptual rewards: offline (the perception "
+                                             "tools, label-free), another tool backend spec, record (the records' "
+                                             "cues, else offline), none, or oracle (ground truth: the rewards then "
+                                             "read the labels; logged and stated in the model card)."})
     split: str | None = field(default=None, metadata={"help": "Keep records whose `split` field equals this."})
     limit: int | None = field(default=None, metadata={"help": "Use at most this many records."})
     audio: bool = field(default=False, metadata={"help": "zeroshot rows carry the window audio (omni models)."})
     rewards: list[str] = field(
-        default_factory=lambda: ["format", "accuracy", "sync", "face", "speech", "diarization"],
-        metadata={"help": f"Reward functions, in the order of `reward_weights` ({', '.join(REWARDS)})."})
+        default_factory=lambda: ["format", "sync", "face", "speech", "diarization"],
+        metadata={"help": f"Reward functions, in the order of `reward_weights` ({', '.join(REWARDS)}); "
+                          "`accuracy` reads the labels and is opt-in."})
     model_class: str = field(
         default="AutoModelForCausalLM",
         metadata={"help": "transformers class that loads the model, e.g. "
@@ -57,11 +67,44 @@ class DataArguments:
 def _data_root(data: DataArguments) -> Path:
     if data.data_root:
         return Path(data.data_root)
+    from amuse_tasks.default_set import training_root
+
+    return training_root()
+
+
+def _eval_root(data: DataArguments) -> Path:
+    if data.eval_root:
+        return Path(data.eval_root)
     if os.environ.get("AMUSE_DATA"):
         return Path(os.environ["AMUSE_DATA"])
     from amuse_tasks.default_set import default_root
 
     return default_root()
+
+
+def check_split(data: DataArguments, root: Path) -> None:
+    """Refuse a training set that shares clips with the evaluation set, unless allowed (then warn)."""
+    eval_root = _eval_root(data)
+    if not (eval_root / "records.jsonl").is_file():
+        log.warning("no evaluation set at %s: the train/eval overlap check was skipped", eval_root)
+        return
+    shared = overlap_with(root, eval_root)
+    if not shared:
+        return
+    what = f"{len(shared)} overlap(s) between training data {root} and evaluation data {eval_root} ({', '.join(shared[:5])})"
+    if not data.allow_eval_overlap:
+        raise ValueError(f"{what}: train on a disjoint set, or pass --allow_eval_overlap to train anyway")
+    log.warning("TRAINING ON EVALUATION CLIPS: %s", what)
+
+
+def label_use(data: DataArguments) -> list[str]:
+    """What of the ground truth reaches the rewards (stated in the logs and the model card)."""
+    out = []
+    if data.cue_source == "oracle":
+        out.append("oracle cues (the perceptual rewards read the ground truth)")
+    if "accuracy" in data.rewards:
+        out.append("the accuracy reward (reads the answer labels)")
+    return out
 
 
 def load_model(data: DataArguments, args: RAFTConfig, model_args: ModelConfig):
@@ -106,6 +149,10 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     data, args, model_args = parser.parse_args_and_config(args=argv)
     logging.basicConfig(level=logging.INFO if args.should_log else logging.WARNING)
     root = _data_root(data)
+    check_split(data, root)
+    labels = label_use(data)
+    if labels:
+        log.warning("LABELS IN THE REWARDS: %s", "; ".join(labels))
     rows = build_rows(root, mode=data.mode, tasks=data.tasks, cue_source=data.cue_source, split=data.split,
                       limit=data.limit, audio=data.audio)
     if rows.errors:
@@ -114,7 +161,8 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     model, processor, selection = load_model(data, args, model_args)
     trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset,
                           processing_class=processor, peft_config=get_peft_config(model_args),
-                          sra_selection=selection, dataset_name=data.dataset_name or f"AMUSE records at {root}")
+                          sra_selection=selection, dataset_name=data.dataset_name or f"AMUSE records at {root}",
+                          label_use=labels or ["none: label-free rewards from tool cues"])
     resume = args.resume_from_checkpoint
     if resume in ("last", "true", "True"):
         resume = get_last_checkpoint(args.output_dir)

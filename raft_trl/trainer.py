@@ -32,7 +32,6 @@ from raft_trl.temporal import row_windows, temporal_loss
 # Processor outputs that hold audio/video features, per prompt row.
 MEDIA_KEYS = ("input_features", "feature_attention_mask", "pixel_values_videos", "video_grid_thw",
               "video_second_per_grid")
-CARD_TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
 
 
 def softmax_weights(rewards: torch.Tensor, k: int, tau: float) -> torch.Tensor:
@@ -124,7 +123,8 @@ class RAFTTrainer(GRPOTrainer):
     }
 
     def __init__(self, model, reward_funcs=None, args: RAFTConfig | None = None, *, peft_config=None,
-                 sra_selection: Selection | None = None, dataset_name: str | None = None, **kwargs):
+                 sra_selection: Selection | None = None, dataset_name: str | None = None,
+                 label_use: list[str] | None = None, **kwargs):
         if args is None:
             args = RAFTConfig("raft-output")
         if not isinstance(args, RAFTConfig):
@@ -133,6 +133,7 @@ class RAFTTrainer(GRPOTrainer):
             model = create_model_from_path(model, **dict(args.model_init_kwargs or {}))
         self.base_model_id = getattr(model.config, "_name_or_path", None) or type(model).__name__
         self.dataset_name = dataset_name
+        self.label_use = label_use or ["not recorded (trainer built outside raft_trl.train)"]
         self.sra_selection = None
         if peft_config is None and args.sra:
             self.sra_selection = sra_selection or select_theta_cross(
@@ -320,6 +321,10 @@ class RAFTTrainer(GRPOTrainer):
         accumulate = self.current_gradient_accumulation_steps if mode == "train" else 1.0
         n_rows = seq_logp.size(0)
         k = self.num_generations if mode == "train" else self.num_generations_eval
+        # TRL's "grpo" loss has the weighted NLL's gradient but the constant value -mean(A) (the ratio is
+        # exp(0) = 1 at one iteration): shift it to the objective's value so the logged `loss` means something
+        objective = (inputs["advantages"].to(seq_logp.dtype) * -seq_logp).mean() / accumulate
+        loss = loss + (objective - loss).detach()
         metrics = self._metrics[mode]
         metrics["raft/nll"].append(self.accelerator.gather(-seq_logp).mean().item())
         metrics["raft/loss_rro"].append(self.accelerator.gather(-(inputs["rro_weights"] * seq_logp)).mean().item())

@@ -31,7 +31,9 @@ def test_softmax_weights_match_hand_computation_and_sum_to_k():
 
 def test_config_rejects_settings_that_change_the_objective(tmp_path):
     for bad in ({"loss_type": "dapo"}, {"beta": 0.1}, {"num_iterations": 2}, {"reward_temperature": -1.0},
-                {"align_target": "best"}, {"sra_budget": 0.0}):
+                {"align_target": "best"}, {"sra_budget": 0.0}, {"steps_per_generation": 4},
+                {"generation_batch_size": 16, "per_device_train_batch_size": 4}, {"top_entropy_quantile": 0.5},
+                {"importance_sampling_level": "sequence"}):
         with pytest.raises(ValueError, match="RAFTConfig"):
             RAFTConfig(output_dir=str(tmp_path), use_cpu=True, **bad)
 
@@ -60,20 +62,30 @@ def _explicit_loss(model, inputs, tokenizer, k, tau, rro, lam):
     return total / len(groups)
 
 
-@pytest.mark.parametrize("tau,rro,lam", [(1.0, 1.0, 0.0), (3.0, 0.7, 0.5)])
-def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, tau, rro, lam):
+@pytest.mark.parametrize("tau,rro,lam,ragged", [(1.0, 1.0, 0.0, False), (3.0, 0.7, 0.5, False), (2.0, 1.0, 0.3, True)])
+def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, tau, rro, lam, ragged):
+    """ragged: EOS is made likely at every step, so completions have different lengths and the
+    per-sequence length normalisation (not a per-token mean over the batch) is what is checked."""
     model = make_qwen2(tiny_tokenizer)
+    stop = {"sequence_bias": [[[tiny_tokenizer.eos_token_id], 3.0]]} if ragged else None
     args = raft_args(tmp_path, reward_temperature=tau, rro_weight=rro, align_weight=lam, align_target="best_of_k",
-                     temporal_weight=0.0, max_completion_length=10, per_device_train_batch_size=8)
+                     temporal_weight=0.0, max_completion_length=10, per_device_train_batch_size=8,
+                     generation_kwargs=stop)
     trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2), processing_class=tiny_tokenizer)
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
     batch = next(iter(trainer.get_train_dataloader()))
     inputs = trainer._prepare_inputs(batch)
-    trainer.compute_loss(trainer.model, inputs).backward()
+    lengths = inputs["completion_mask"].sum(1)
+    assert not ragged or len(set(lengths.tolist())) > 1, lengths
+    loss = trainer.compute_loss(trainer.model, inputs)
+    loss.backward()
     got = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
     trainer.model.zero_grad()
-    _explicit_loss(trainer.model, inputs, tiny_tokenizer, 4, tau, rro, lam).backward()
+    explicit = _explicit_loss(trainer.model, inputs, tiny_tokenizer, 4, tau, rro, lam)
+    explicit.backward()
+    # the value is the objective's too (TRL's own loss value would be the constant -mean(advantages))
+    assert loss.item() == pytest.approx(explicit.item(), rel=1e-4, abs=1e-5)
     assert got
     for n, p in trainer.model.named_parameters():
         if p.requires_grad:

@@ -19,7 +19,7 @@ def test_train_script_checkpoints_and_resumes(tmp_path, tiny_model_dir, records_
     out = tmp_path / "run"
     first = main(_argv(tiny_model_dir, records_root, out, 2))
     assert first.state.global_step == 2 and (out / "checkpoint-2").is_dir()
-    assert first.reward_func_names == ["format", "accuracy", "sync", "face", "speech", "diarization"]
+    assert first.reward_func_names == ["format", "sync", "face", "speech", "diarization"]  # label-free by default
     resumed = main(_argv(tiny_model_dir, records_root, out, 4, "--resume_from_checkpoint", "last"))
     assert resumed.state.global_step == 4
     assert resumed._step == 2  # two new steps were run in this process: it continued, it did not restart
@@ -28,6 +28,7 @@ def test_train_script_checkpoints_and_resumes(tmp_path, tiny_model_dir, records_
     selection = json.loads((out / "sra_selection.json").read_text())
     card = (out / "README.md").read_text()
     assert f"{selection['trainable']:,} of {selection['total']:,}" in card and "AMUSE records at" in card
+    assert "oracle cues (the perceptual rewards read the ground truth)" in card  # this run asked for them
 
 
 def test_shipped_configs_parse(tmp_path):
@@ -49,3 +50,37 @@ def test_shipped_configs_parse(tmp_path):
         assert args.loss_type == "grpo" and args.num_generations >= 2 and model.model_name_or_path
     kinds = {yaml.safe_load(p.read_text())["distributed_type"] for p in (configs / "accelerate").glob("*.yaml")}
     assert kinds == {"NO", "MULTI_GPU", "DEEPSPEED", "FSDP"}
+
+
+def test_default_training_data_is_disjoint_from_the_evaluation_set(synth_root):
+    from amuse_tasks.default_set import training_root
+    from raft_trl.data import overlap_with
+    from raft_trl.train import DataArguments, _data_root, check_split, label_use
+
+    data = DataArguments()
+    root = _data_root(data)
+    assert root == training_root() and root != synth_root
+    assert overlap_with(root, synth_root) == []
+    check_split(DataArguments(eval_root=str(synth_root)), root)  # passes
+    assert label_use(data) == []  # no ground truth reaches a default reward
+    assert label_use(DataArguments(cue_source="oracle", rewards=["accuracy"])) == [
+        "oracle cues (the perceptual rewards read the ground truth)", "the accuracy reward (reads the answer labels)"]
+
+
+def test_training_on_the_evaluation_set_is_refused_unless_asked(synth_root, tmp_path):
+    import shutil
+
+    import pytest
+
+    from raft_trl.data import overlap_with
+    from raft_trl.train import DataArguments, check_split
+
+    with pytest.raises(ValueError, match="same folder"):
+        check_split(DataArguments(eval_root=str(synth_root)), synth_root)
+    copy = tmp_path / "copy"
+    shutil.copytree(synth_root, copy, ignore=shutil.ignore_patterns("cues"))
+    shared = overlap_with(copy, synth_root)
+    assert shared and all(s.startswith("clip id") for s in shared)
+    with pytest.raises(ValueError, match="--allow_eval_overlap"):
+        check_split(DataArguments(eval_root=str(synth_root)), copy)
+    check_split(DataArguments(eval_root=str(synth_root), allow_eval_overlap=True), copy)  # warns, goes on
