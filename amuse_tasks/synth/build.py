@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from amuse_tasks.schema import RECORDS_FILE, SCHEMA_VERSION
 from amuse_tasks.synth.clip import MAX_SECONDS, MIN_SECONDS, plan_clip, write_clip
-from amuse_tasks.synth.records import ClipRecords
+from amuse_tasks.synth.records import ClipRecords, answer_slots
 from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
 from amuse_tasks.synth.voices import SAMPLE_RATE, VARIANTS, require_tools
 from amuse_tasks.tasks import TASKS
@@ -48,12 +48,13 @@ def build_dataset(out: str | Path, seed: int = 0, per_task: int = 10, min_speake
     t0 = time.perf_counter()
     records: list[dict] = []
     clips: list[dict] = []
+    slots = {t: answer_slots(seed, t, per_task) for t in TASKS if TASKS[t].is_choice}
     for i in tqdm(range(per_task), desc="amuse-synth clips", unit="clip", disable=not progress):
         rng = random.Random(f"amuse-synth/{seed}/{i}")
         n = rng.randint(min_speakers, max_speakers)
         clip, audio = plan_clip(f"s{seed}c{i:03d}", rng, n, overlap)
         video_rel, audio_rel = write_clip(clip, audio, rng, out)
-        records += ClipRecords(clip, video_rel, audio_rel, seed, rng).all(i)
+        records += ClipRecords(clip, video_rel, audio_rel, seed, rng, {t: s[i] for t, s in slots.items()}).all(i)
         clips.append({"clip_id": clip.clip_id, "duration": clip.duration, "speakers": n,
                       "scenes": len(clip.timeline.scenes), "overlap_ratio": clip.overlap,
                       "speech": round(sum(p.end - p.start for p in clip.timeline.placed), 3)})

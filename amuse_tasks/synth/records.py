@@ -8,8 +8,9 @@ Time conventions (shared with prompts and metrics):
   model sees.  ``stg`` windows are a single scene, so their ``start`` is usually not 0.
 
 Options of a choice task are all of one kind (people labels, or seat descriptions in one scene,
-or "label, scene k" pairs), every option names someone present, and the correct letter is
-drawn at random: the question and options alone leave a model at chance.
+or "label, scene k" pairs), every option names someone present, and the correct letters are spread
+evenly over the positions across the set, in a seeded random order (``answer_slots``): the
+question and options alone leave a model at chance.
 """
 
 from __future__ import annotations
@@ -35,23 +36,39 @@ def _ts(x: float) -> str:
     return f"{x:.1f} s"
 
 
-def _choice(rng: random.Random, correct: str, others: list[str]) -> tuple[list[str], str]:
-    """Up to MAX_OPTIONS options holding ``correct`` at a random letter."""
+def _choice(rng: random.Random, correct: str, others: list[str], slot: float) -> tuple[list[str], str]:
+    """Up to MAX_OPTIONS options holding ``correct`` at the letter ``slot`` (in [0, 1)) falls on."""
     others = [o for o in dict.fromkeys(others) if o != correct]
-    opts = rng.sample(others, min(len(others), MAX_OPTIONS - 1)) + [correct]
+    opts = rng.sample(others, min(len(others), MAX_OPTIONS - 1))
     rng.shuffle(opts)
+    opts.insert(int(slot * (len(opts) + 1)), correct)
     return opts, LETTERS[opts.index(correct)]
+
+
+def answer_slots(seed: int, task: str, n: int) -> list[float]:
+    """Where the correct option goes in each of a dataset's ``n`` records of ``task``: evenly spread
+    fractions of the option list in a seeded random order, so every letter is right about equally
+    often in the set (no position prior, not even by chance) and no record's letter follows from its
+    clip id."""
+    slots = [(k + 0.5) / n for k in range(n)]
+    random.Random(f"amuse-synth/{seed}/answer-slots/{task}").shuffle(slots)
+    return slots
 
 
 class ClipRecords:
     """Builds the records of one clip; ``rng`` only decides which line/option, never the media."""
 
-    def __init__(self, clip: Clip, video: str, audio: str, seed: int, rng: random.Random):
+    def __init__(self, clip: Clip, video: str, audio: str, seed: int, rng: random.Random,
+                 slots: dict[str, float] | None = None):
         self.c, self.video, self.audio, self.seed, self.rng = clip, video, audio, seed, rng
+        self.slots = slots or {}
         self.names = clip.plot.names
         self.mains = [p for p in clip.timeline.placed if clip.plot.lines[p.line].intent != "backchannel"]
 
     # ---- helpers -------------------------------------------------------------------------
+    def slot(self, task: str) -> float:
+        return self.slots[task] if task in self.slots else self.rng.random()
+
     def text(self, p: Placed) -> str:
         return self.c.plot.lines[p.line].text
 
@@ -132,14 +149,14 @@ class ClipRecords:
         k = self.scene_of(p.start)
         a, b = self.c.timeline.scenes[k]
         q = f'Who says "{self.text(p)}" (from {_ts(p.start - a)} to {_ts(p.end - a)})?'
-        opts, ans = _choice(self.rng, self.names[p.speaker], list(self.names))
+        opts, ans = _choice(self.rng, self.names[p.speaker], list(self.names), self.slot("avsa"))
         return self.base("avsa", a, b, q, opts, ans)
 
     def nsp(self) -> dict:
         end = self.c.timeline.nsp_end
         nxt = min((p for p in self.mains if p.start >= end), key=lambda p: p.start)
         q = "The clip stops at the end of a turn. Who speaks next?"
-        opts, ans = _choice(self.rng, self.names[nxt.speaker], list(self.names))
+        opts, ans = _choice(self.rng, self.names[nxt.speaker], list(self.names), self.slot("nsp"))
         return self.base("nsp", 0.0, end, q, opts, ans)
 
     def srid(self) -> dict:
@@ -151,7 +168,7 @@ class ClipRecords:
         q = (f'The person who says "{self.text(p)}" (from {_ts(p.start)} to {_ts(p.end)}) appears again '
              f"in the scene that starts at {_ts(t_last)}. Where does that person sit in that scene?")
         seats = [look.seats[i].where() for i in range(len(self.names))]
-        opts, ans = _choice(self.rng, seats[p.speaker], seats)
+        opts, ans = _choice(self.rng, seats[p.speaker], seats, self.slot("srid"))
         return self.base("srid", 0.0, self.c.duration, q, opts, ans)
 
     def echoed(self) -> list[Placed]:
@@ -189,9 +206,9 @@ class ClipRecords:
         # equally often, so neither a name nor a scene number stands out
         n_names = min(len(self.names), max(2, MAX_OPTIONS // k_payoff))
         names = [a_name] + self.rng.sample([n for n in self.names if n != a_name], n_names - 1)
-        opts = [f"{n}, in scene {k + 1}" for n in names for k in range(k_payoff)]
-        self.rng.shuffle(opts)
-        ans = LETTERS[opts.index(f"{a_name}, in scene {k_setup + 1}")]
+        correct = f"{a_name}, in scene {k_setup + 1}"
+        others = [f"{n}, in scene {k + 1}" for n in names for k in range(k_payoff)]
+        opts, ans = _choice(self.rng, correct, others, self.slot("csnl"))
         rec = self.base("csnl", 0.0, self.c.duration, q, opts, ans)
         rec["rationale"] = (f'In scene {k_setup + 1} ({_ts(setup.start)}-{_ts(setup.end)}) {a_name} says '
                             f'"{self.text(setup)}"; {b_name}\'s line in scene {k_payoff + 1} resolves that issue.')
