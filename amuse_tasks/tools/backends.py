@@ -21,19 +21,22 @@ REGISTRY: dict[tuple[str, str], str] = {
     ("asr", "openai-whisper"): "asr_openai_whisper:OpenAIWhisperASR",
     ("asr", "oracle"): "oracle:OracleASR",
     ("diarize", "baseline"): "diarize_baseline:BaselineDiarizer",
+    ("diarize", "ge2e"): "diarize_ge2e:GE2EDiarizer",
     ("diarize", "pyannote"): "diarize_pyannote:PyannoteDiarizer",
     ("diarize", "oracle"): "oracle:OracleDiarizer",
     ("faces", "haar"): "faces_haar:HaarFaces",
+    ("faces", "dlib"): "faces_dlib:DlibFaces",
     ("faces", "insightface"): "faces_insightface:InsightFaces",
     ("faces", "oracle"): "oracle:OracleFaces",
     ("lipsync", "correlation"): "lipsync_correlation:CorrelationLipSync",
+    ("lipsync", "landmarks"): "lipsync_landmarks:LandmarkLipSync",
     ("lipsync", "oracle"): "oracle:OracleLipSync",
     ("vad", "silero"): "vad_silero:SileroVAD",
     ("vad", "oracle"): "oracle:OracleVAD",
 }
 
 PRESETS: dict[str, dict[str, str]] = {
-    "offline": {"asr": "faster-whisper", "diarize": "baseline", "faces": "haar", "lipsync": "correlation", "vad": "silero"},
+    "offline": {"asr": "faster-whisper", "diarize": "ge2e", "faces": "haar", "lipsync": "correlation", "vad": "silero"},
     "oracle": {k: "oracle" for k in KINDS},
 }
 

@@ -1,0 +1,53 @@
+"""Lip-sync backend ``landmarks``: mouth opening from dlib's trained 68-point landmarks against the
+speech energy, an active-speaker score without learned audio-visual weights (none ship offline).
+
+At ``fps`` (default 12) the landmarks are fitted inside each face track's box (interpolated from
+the face backend's detections), giving the inner-lip gap over the mouth width per frame. The
+score is the same co-activity as the ``correlation`` backend (``lipsync_correlation.score``):
+the fraction of speech frames in which the face's mouth is open relative to its own range;
+``mouth_open`` the fraction of all frames with the mouth open (speaking or about to).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from amuse_tasks.tools import dlib_models
+from amuse_tasks.tools.base import require
+from amuse_tasks.tools.clip import SAMPLE_RATE, Clip
+from amuse_tasks.tools.lipsync_correlation import CHUNK, CorrelationLipSync, box_at
+
+
+class LandmarkLipSync(CorrelationLipSync):
+    kind, name, media = "lipsync", "landmarks", "video"
+
+    def __init__(self, option: str | None = None):
+        self.fps = float(option) if option else 12.0
+        self.settings = {"fps": self.fps, "mouth": "dlib 68-point inner-lip gap / mouth width",
+                         "score": "open-mouth fraction of speech frames"}
+
+    def motion(self, clip: Clip, tracks: list[dict]) -> dict:
+        """Per track, the mouth opening at the sampled frame times, plus the audio RMS at those times."""
+        dlib = require("dlib", "dlib-bin", "lip_sync=landmarks")
+        shapes = dlib_models.load("landmarks", "lip_sync=landmarks")
+        series = {i: [] for i in range(len(tracks))}
+        all_times = []
+        t0 = 0.0
+        while t0 < clip.duration - 1e-6:
+            times, frames = clip.frames(self.fps, t0, min(clip.duration, t0 + CHUNK))
+            for t, rgb in zip(times, frames):
+                all_times.append(float(t))
+                img = np.ascontiguousarray(rgb)
+                for i, tr in enumerate(tracks):
+                    box = box_at(tr, t)
+                    if box is None:
+                        continue
+                    x, y, w, h = (int(v) for v in box)
+                    shape = shapes(img, dlib.rectangle(x, y, x + w, y + h))
+                    series[i].append([float(t), 100.0 * dlib_models.mouth_opening(shape)])
+            t0 += CHUNK
+        wav = clip.samples()
+        hop = 1.0 / self.fps
+        rms = [[t, float(np.sqrt(np.mean(c ** 2))) if len(c := wav[max(0, int((t - hop) * SAMPLE_RATE)): int(t * SAMPLE_RATE)]) else 0.0]
+               for t in all_times]
+        return {"tracks": [series[i] for i in range(len(tracks))], "rms": rms}
