@@ -11,6 +11,10 @@ to faces to people, and no letter tells a seat.
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 from amuse_tasks.tools.labels import face_labels, window_salt
 from amuse_tasks.tasks import CUE_KINDS, TASKS
 
@@ -185,10 +189,6 @@ def guided_cues(record: dict, root, source: str = "offline", *, cache=None) -> d
     """The cues a guided prompt shows: ``oracle`` (ground truth, the labelled ablation), ``none``
     (cues removed, ablation), or a tool backend spec (default ``offline``): read from
     ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote it, else computed now (cached) and written there."""
-    import json
-    import os
-    from pathlib import Path
-
     from amuse_tasks.schema import validate_cues
     from amuse_tasks.tools.backends import backends_tag, parse_backends
 
@@ -206,8 +206,13 @@ def guided_cues(record: dict, root, source: str = "offline", *, cache=None) -> d
 
             logging.getLogger(__name__).warning("recomputing cues: %s", e)
     cues = tool_cues(record, root, backends=source, cache=cache)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(cues), encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(path, cues)
     return cues
+
+
+def write_json_atomic(path: Path, obj, indent: int | None = None) -> None:
+    """Write JSON through a temporary file and a rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=indent), encoding="utf-8")
+    os.replace(tmp, path)

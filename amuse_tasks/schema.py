@@ -248,3 +248,23 @@ def load_cues(root: str | Path, rec: dict) -> dict | None:
         with open(path, encoding="utf-8") as f:
             return validate_cues(json.load(f), str(path))
     return cues
+
+
+# The field under which a record handed to lm-eval (and on to a model) carries its dataset root.
+ROOT_KEY = "amuse_root"
+
+
+def media_reference(record: dict, root: str | Path | None = None) -> dict:
+    """``{"clip_id", "video", "audio", "start", "end"}`` with absolute paths, start/end in file seconds:
+    how a record's media travel through lm-eval requests to a model (small, JSON-safe, decoded lazily).
+    ``root`` defaults to the record's ``ROOT_KEY``."""
+    where = f"record {record.get('id')!r}"
+    root = record[ROOT_KEY] if root is None else root
+    return {
+        "clip_id": record["clip_id"],
+        "video": str(resolve_media(root, record["video"], where=where, field_name="video")),
+        "audio": str(resolve_media(root, record["audio"], where=where, field_name="audio")),
+        "start": record["start"],
+        "end": record["end"],
+    }
+

@@ -13,7 +13,7 @@ Every guesser answers a choice record from one kind of shortcut only, or abstain
 - ``hedge``: replies that name no single option ("It is not A.", all letters), through the
   metric's own extractor.
 An abstention counts 1/len(options) (its expected value under a random pick), so the table has
-no sampling noise of its own. Usage: ``python -m bench.shortcuts --seed 101 --per-task 20``.
+no sampling noise of its own. Usage: ``python -m bench.shortcuts --seed 101 --per-task 20 --tools "oracle|offline"``.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ GUESSERS = {"text:first": text_first, "text:longest": text_longest, "text:overla
 
 def baseline(record, root, tools: str, cache) -> str | None:
     """The rule baseline (``amuse-agent policy=baseline``) with the given tools; its extracted letter."""
-    from amuse_tasks.lm_eval_glue.dataset import ROOT_KEY
+    from amuse_tasks.schema import ROOT_KEY
     from amuse_tasks.models.baseline_policy import BaselinePolicy
     from amuse_tasks.models.episode import Episode
     from amuse_tasks.tools import Toolbox
@@ -182,13 +182,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=101, help="a seed other than the default set's (0)")
     ap.add_argument("--per-task", type=int, default=20)
-    ap.add_argument("--offline", action="store_true", help="also run the baseline with the offline tools (minutes)")
+    ap.add_argument("--tools", default="oracle",
+                    help="tool specs for the baseline rows, separated by '|' (e.g. 'oracle|offline': the offline "
+                         "tools take minutes)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "synth"
         build_dataset(root, seed=args.seed, per_task=args.per_task)
-        tools = ("oracle", "offline") if args.offline else ("oracle",)
-        table = audit(root, tools, cache=Path(tmp) / "tools")
+        table = audit(root, tuple(args.tools.split("|")), cache=Path(tmp) / "tools")
     rows = [[name] + [table[name].get(t, float("nan")) for t in CHOICE_TASKS] for name in table]
     md = (f"AMUSE-Synth seed {args.seed}, {args.per_task} records per task; accuracy (abstention = 1/options). "
           "Every shortcut should sit near chance; the oracle-tool baseline shows the set is solvable.\n\n"

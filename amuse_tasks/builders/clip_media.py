@@ -12,31 +12,20 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
+from amuse_tasks import media
+from amuse_tasks.media import MediaInfo
 
 
 class MediaCutError(RuntimeError):
     """ffmpeg could not cut a clip; the message names the clip and the source files."""
 
 
-@dataclass(frozen=True)
-class SourceInfo:
-    width: int | None  # None: no video stream
-    height: int | None
-    duration: float
-
-
-def probe(path: str | Path) -> SourceInfo:
-    """Frame size and duration of a media file (PyAV)."""
+def probe(path: str | Path) -> MediaInfo:
+    """``amuse_tasks.media.probe``, failing as a cut error that names the file."""
     try:
-        with av.open(str(path)) as c:
-            v = c.streams.video[0] if c.streams.video else None
-            dur = c.duration / 1_000_000 if c.duration else 0.0
-            if not dur and v is not None and v.duration and v.time_base:
-                dur = float(v.duration * v.time_base)
-            return SourceInfo(v.codec_context.width if v else None, v.codec_context.height if v else None, dur)
-    except (av.FFmpegError, OSError) as e:
-        raise MediaCutError(f"{path}: cannot read media ({e})") from e
+        return media.probe(path)
+    except media.MediaError as e:
+        raise MediaCutError(f"{path}: cannot read media ({e.problem})") from e
 
 
 @dataclass(frozen=True)
@@ -54,7 +43,7 @@ class Placement:
                 round(norm[2] * self.w, 1), round(norm[3] * self.h, 1)]
 
 
-def frame_size(first: SourceInfo, height: int) -> tuple[int, int]:
+def frame_size(first: MediaInfo, height: int) -> tuple[int, int]:
     """Clip frame size: ``height`` rows, width from the first source's aspect ratio (even)."""
     if first.width and first.height:
         w = max(2, round(first.width * height / first.height / 2) * 2)
@@ -63,7 +52,7 @@ def frame_size(first: SourceInfo, height: int) -> tuple[int, int]:
     return w, height
 
 
-def placement(src: SourceInfo, size: tuple[int, int]) -> Placement:
+def placement(src: MediaInfo, size: tuple[int, int]) -> Placement:
     W, H = size
     if not (src.width and src.height):
         return Placement(0, 0, W, H)

@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import av
-
+from amuse_tasks.builders.clip_media import probe
 from amuse_tasks.builders.conversation import FaceTrack, Recording, SkippedRows, Turn
 from amuse_tasks.builders.dataset_dir import Source
 from amuse_tasks.builders.generic_rttm import find_media
@@ -27,9 +26,7 @@ FRAME_SIZE = (1280, 720)  # the key frames the boxes were drawn on
 
 
 def _video_fps(path: Path) -> float:
-    with av.open(str(path)) as c:
-        rate = c.streams.video[0].average_rate if c.streams.video else None
-    return float(rate) if rate else 0.0
+    return probe(path).fps or 0.0
 
 
 def read_turns(path: Path, skipped: SkippedRows) -> dict[str, dict[str, dict]]:

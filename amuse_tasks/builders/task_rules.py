@@ -47,7 +47,7 @@ from pathlib import Path
 
 from amuse_tasks.builders.conversation import FaceTrack, Recording, Turn
 from amuse_tasks.intervals import union
-from amuse_tasks.schema import SCHEMA_VERSION
+from amuse_tasks.schema import LETTERS, SCHEMA_VERSION
 from amuse_tasks.tasks import TASK_IDS, TASKS
 
 
@@ -220,7 +220,7 @@ def _options(rng: random.Random, answer: str, others: list[str], cfg: BuildConfi
     distractors = rng.sample(sorted(set(others) - {answer}), min(cfg.max_options - 1, len(set(others) - {answer})))
     options = [answer, *distractors]
     rng.shuffle(options)
-    return options, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(answer)]
+    return options, LETTERS[options.index(answer)]
 
 
 def _record(task: str, rid: str, clip_id: str, end: float, question: str, options: list[str], answer,
@@ -390,7 +390,7 @@ def srid_record(turns: list[Turn], faces: list[FaceTrack], target: Turn, scenes:
     others = rng.sample(sorted(set(firsts) - {target.speaker}), min(cfg.max_options - 1, len(firsts) - 1))
     options = [phrase[p] for p in [target.speaker, *others]]
     rng.shuffle(options)
-    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(phrase[target.speaker])]
+    letter = LETTERS[options.index(phrase[target.speaker])]
     q = (f"Scene 1 ({a1:.1f}-{b1:.1f} s) and scene 2 ({a2:.1f}-{b2:.1f} s) come from different, "
          f"non-adjacent parts of the recording. The person speaking in scene 1 at "
          f"{target.start:.1f}-{target.end:.1f} s: which person in scene 2 is the same speaker?")
@@ -471,7 +471,7 @@ def csnl_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
         picks = crng.sample(wrong, min(cfg.max_options - 1, len(wrong)))
         options = [say(p) for p in [true_order, *picks]]
         crng.shuffle(options)
-        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(say(true_order))]
+        letter = LETTERS[options.index(say(true_order))]
         listing = "; ".join(f"scene {j + 1}: {a:.1f}-{b:.1f} s" for j, (a, b) in enumerate(bounds))
         q = (f"The clip joins {n} scenes of one conversation, not shown in the order they happened ({listing}). "
              f"In which order did they happen?")

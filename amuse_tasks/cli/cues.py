@@ -22,6 +22,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from amuse_tasks.cues import write_json_atomic
+
 log = logging.getLogger("amuse-cues")
 
 
@@ -46,9 +48,7 @@ def _write_index(root: Path, tag: str, backends: dict) -> Path:
     folder = root / "cues" / tag
     index = {"source": f"tools:{tag}", "backends": backends,
              "records": {p.stem: str(p.relative_to(root)) for p in sorted(folder.glob("*.json")) if p.name != "index.json"}}
-    tmp = folder / f"index.json.tmp{os.getpid()}"
-    tmp.write_text(json.dumps(index, indent=1), encoding="utf-8")
-    os.replace(tmp, folder / "index.json")
+    write_json_atomic(folder / "index.json", index, indent=1)
     return folder / "index.json"
 
 
@@ -105,10 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (root / RECORDS_FILE).is_file():  # never create a dataset folder that was removed meanwhile
             print(f"amuse-cues: error: {root / RECORDS_FILE} disappeared during the run", file=sys.stderr)
             return 2
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(cues), encoding="utf-8")
-        os.replace(tmp, path)
+        write_json_atomic(path, cues)
         done += 1
     (root / "cues" / tag).mkdir(parents=True, exist_ok=True)
     index = _write_index(root, tag, chosen)

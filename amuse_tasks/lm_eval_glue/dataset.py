@@ -17,12 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from amuse_tasks.lm_eval_glue.judge import JUDGE_KEY, judge_config
-from amuse_tasks.schema import RECORDS_FILE, load_records
+from amuse_tasks.schema import RECORDS_FILE, ROOT_KEY, load_records
 from amuse_tasks.tasks import TASKS
 
 log = logging.getLogger(__name__)
 
-ROOT_KEY = "amuse_root"
 CUES_KEY = "amuse_cues"
 DEFAULT_CUES = "offline"
 

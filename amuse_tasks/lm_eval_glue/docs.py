@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from amuse_tasks.cues import guided_cues
-from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, DEFAULT_CUES, ROOT_KEY
+from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, DEFAULT_CUES
 from amuse_tasks.prompts import build_prompt
-from amuse_tasks.schema import resolve_media
+from amuse_tasks.schema import ROOT_KEY, media_reference
 from amuse_tasks.tasks import TASKS
 
 
@@ -53,22 +53,9 @@ def doc_to_target(doc: dict) -> str:
     return doc["answer"]
 
 
-def media_ref(doc: dict) -> dict:
-    """``{"clip_id", "video", "audio", "start", "end"}`` with absolute paths; start/end in file seconds."""
-    where = f"record {doc.get('id')!r}"
-    root = doc[ROOT_KEY]
-    return {
-        "clip_id": doc["clip_id"],
-        "video": str(resolve_media(root, doc["video"], where=where, field_name="video")),
-        "audio": str(resolve_media(root, doc["audio"], where=where, field_name="audio")),
-        "start": doc["start"],
-        "end": doc["end"],
-    }
-
-
 def doc_to_image(doc: dict) -> list[dict]:
-    return [media_ref(doc)]
+    return [media_reference(doc)]
 
 
 def doc_to_audio(doc: dict) -> list[dict]:
-    return [media_ref(doc)]
+    return [media_reference(doc)]

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
+from amuse_tasks.schema import media_reference as record_media
 from amuse_tasks.tasks import TOOL_NAMES
 from amuse_tasks.tools.toolbox import CALL_TIMEOUT
 
@@ -44,9 +45,7 @@ def media_reference(instance) -> dict:
             refs = instance.args[2].get(key) or []
             if refs and isinstance(refs[0], dict):
                 return refs[0]
-    from amuse_tasks.lm_eval_glue.docs import media_ref
-
-    return media_ref(instance.doc)
+    return record_media(instance.doc)
 
 
 def disabled_tools(drop: str | None) -> dict[str, str]:

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def model_records(synth_root):
-    from amuse_tasks.lm_eval_glue.dataset import ROOT_KEY
+    from amuse_tasks.schema import ROOT_KEY
     from amuse_tasks.schema import load_records
 
     return [{**r, ROOT_KEY: str(synth_root)} for r in load_records(synth_root).records]

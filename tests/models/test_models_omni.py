@@ -26,7 +26,7 @@ def tiny_omni(tmp_path_factory):
 def _requests(model_records, n=2):
     from lm_eval.api.instance import Instance
 
-    from amuse_tasks.lm_eval_glue.docs import media_ref
+    from amuse_tasks.schema import media_reference as media_ref
     from amuse_tasks.prompts import build_prompt
 
     docs = [r for r in model_records if r["task"] in ("nsp", "avsa")][:n]
