@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from amuse_tasks.media import MediaError
 from amuse_tasks.tools.base import require
 from amuse_tasks.tools.clip import SAMPLE_RATE, Clip
 
@@ -27,6 +28,23 @@ def box_at(track: dict, t: float) -> list | None:
     if t < track["start"] - 0.5 or t > track["end"] + 0.5:
         return None
     return min(track["boxes"], key=lambda b: abs(b[0] - t))[1:]
+
+
+def speech_energy(clip: Clip, times: list[float], fps: float) -> list[list[float]]:
+    """``[t, RMS]`` of the audio over the frame interval ending at each time; all 0 for a video
+    without sound (its faces then never count as speaking)."""
+    try:
+        wav = clip.samples()
+    except MediaError as e:
+        if "no audio" not in e.problem:
+            raise
+        return [[t, 0.0] for t in times]
+    hop = 1.0 / fps
+    out = []
+    for t in times:
+        chunk = wav[max(0, int((t - hop) * SAMPLE_RATE)): int(t * SAMPLE_RATE)]
+        out.append([t, float(np.sqrt(np.mean(chunk ** 2))) if len(chunk) else 0.0])
+    return out
 
 
 class CorrelationLipSync:
@@ -60,13 +78,7 @@ class CorrelationLipSync:
                     crop = cv2.resize(gray[y0:y1, x0:x1], (32, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
                     series[i].append([float(t), float(255.0 - crop.mean())])
             t0 += CHUNK
-        wav = clip.samples()
-        hop = 1.0 / self.fps
-        rms = []
-        for t in all_times:
-            chunk = wav[max(0, int((t - hop) * SAMPLE_RATE)): int(t * SAMPLE_RATE)]
-            rms.append([t, float(np.sqrt(np.mean(chunk ** 2))) if len(chunk) else 0.0])
-        return {"tracks": [series[i] for i in range(len(tracks))], "rms": rms}
+        return {"tracks": [series[i] for i in range(len(tracks))], "rms": speech_energy(clip, all_times, self.fps)}
 
     @staticmethod
     def score(series: list[list], rms: list, start: float, end: float) -> dict:

@@ -14,8 +14,8 @@ import numpy as np
 
 from amuse_tasks.tools import dlib_models
 from amuse_tasks.tools.base import require
-from amuse_tasks.tools.clip import SAMPLE_RATE, Clip
-from amuse_tasks.tools.lipsync_correlation import CHUNK, CorrelationLipSync, box_at
+from amuse_tasks.tools.clip import Clip
+from amuse_tasks.tools.lipsync_correlation import CHUNK, CorrelationLipSync, box_at, speech_energy
 
 
 class LandmarkLipSync(CorrelationLipSync):
@@ -46,8 +46,4 @@ class LandmarkLipSync(CorrelationLipSync):
                     shape = shapes(img, dlib.rectangle(x, y, x + w, y + h))
                     series[i].append([float(t), 100.0 * dlib_models.mouth_opening(shape)])
             t0 += CHUNK
-        wav = clip.samples()
-        hop = 1.0 / self.fps
-        rms = [[t, float(np.sqrt(np.mean(c ** 2))) if len(c := wav[max(0, int((t - hop) * SAMPLE_RATE)): int(t * SAMPLE_RATE)]) else 0.0]
-               for t in all_times]
-        return {"tracks": [series[i] for i in range(len(tracks))], "rms": rms}
+        return {"tracks": [series[i] for i in range(len(tracks))], "rms": speech_energy(clip, all_times, self.fps)}

