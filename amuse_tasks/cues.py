@@ -145,7 +145,7 @@ def render_task_cues(cues: dict, task: str) -> str:
     return render_cues(cues, TASKS[task].default_cues)
 
 
-# ---- cues from the perception tools (tools engineer) ---------------------------------------------
+# ---- cues from the perception tools ---------------------------------------------------------------
 CUES_DIR = "cues"
 
 

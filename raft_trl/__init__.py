@@ -4,6 +4,7 @@ Not Reward rAnked FineTuning: our softmax weighting of the K candidates tends to
 temperature grows.
 """
 
+from raft_trl import trl_compat  # noqa: F401  (first: refuses an unsupported TRL with one clear message)
 from raft_trl.config import RAFTConfig
 from raft_trl.trainer import RAFTTrainer, best_of_k, softmax_weights
 

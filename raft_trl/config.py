@@ -33,7 +33,7 @@ class RAFTConfig(GRPOConfig):
     loss_type: str = field(
         default="grpo",
         metadata={"help": "Must be 'grpo': per-sequence length-normalised loss, which with RAFT's weights is "
-                          "exactly the weighted NLL of the spec."},
+                          "exactly the softmax-weighted NLL of RAFT."},
     )
     scale_rewards: str = field(
         default="none",

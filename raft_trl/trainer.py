@@ -22,11 +22,11 @@ from pathlib import Path
 import torch
 from torch import nn
 from trl import GRPOTrainer
-from trl.trainer.utils import create_model_from_path
 
 from raft_trl.config import RAFTConfig
 from raft_trl.sra import Selection, freeze_all_but, select_theta_cross, total_params
 from raft_trl.temporal import row_windows, temporal_loss
+from raft_trl.trl_compat import create_model_from_path, metrics_of, tokenizer_of, training_a_quantised_base
 
 
 # Processor outputs that hold audio/video features, per prompt row.
@@ -67,23 +67,6 @@ def _last_hidden(output) -> torch.Tensor:
         return output
     hidden = getattr(output, "last_hidden_state", None)
     return hidden if hidden is not None else output[0]
-
-
-@contextmanager
-def _sra_on_quantised_base(model: nn.Module, selection: Selection | None):
-    """transformers refuses to train a quantised model without adapters. SRA keeps theta_cross out of
-    quantisation (full precision, trainable) and freezes the 4-bit base, so that check does not apply."""
-    import transformers.trainer as hf_trainer
-
-    if selection is None or not getattr(model, "is_quantized", False):
-        yield
-        return
-    original = hf_trainer.validate_quantization_for_training
-    hf_trainer.validate_quantization_for_training = lambda m: None
-    try:
-        yield
-    finally:
-        hf_trainer.validate_quantization_for_training = original
 
 
 @contextmanager
@@ -141,7 +124,7 @@ class RAFTTrainer(GRPOTrainer):
             freeze_all_but(model, self.sra_selection)
         # TRL casts trainable weights of a quantised model to bf16 (a QLoRA convention); theta_cross keeps its dtype.
         dtypes = {n: p.dtype for n, p in model.named_parameters() if p.requires_grad}
-        with _sra_on_quantised_base(model, self.sra_selection), _audio_placeholder_as_image_token(model):
+        with training_a_quantised_base(model, self.sra_selection), _audio_placeholder_as_image_token(model):
             super().__init__(model=model, reward_funcs=reward_funcs, args=args, peft_config=peft_config, **kwargs)
         if self.sra_selection is not None:
             for n, p in self.model.named_parameters():
@@ -164,7 +147,7 @@ class RAFTTrainer(GRPOTrainer):
         text_model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         self._decoder = text_model.get_decoder()
         self._decoder.register_forward_hook(self._capture_hidden)
-        tok = self._tokenizer
+        tok = tokenizer_of(self)
         self._audio_token_id = self._special_id(("<|AUDIO|>", "<|audio_pad|>"))
         self._video_token_id = self._special_id(("<|VIDEO|>", "<|video_pad|>"))
         self._merge = getattr(getattr(model.config, "vision_config", None), "spatial_merge_size", 2)
@@ -172,8 +155,8 @@ class RAFTTrainer(GRPOTrainer):
 
     def _special_id(self, names: tuple[str, ...]) -> int | None:
         for name in names:
-            if name in self._tokenizer.get_vocab():
-                return self._tokenizer.convert_tokens_to_ids(name)
+            if name in tokenizer_of(self).get_vocab():
+                return tokenizer_of(self).convert_tokens_to_ids(name)
         return None
 
     # ---- hidden states for L_temp ---------------------------------------------------------------
@@ -293,16 +276,16 @@ class RAFTTrainer(GRPOTrainer):
         if valid.any():
             g = grouped[valid]
             entropy = -(g * torch.log(g.clamp(min=1e-30))).sum(dim=1)
-            self._metrics[mode]["raft/weight_entropy"].append(entropy.mean().item())
-            self._metrics[mode]["raft/weight_max"].append(g.max(dim=1).values.mean().item())
-        self._metrics[mode]["raft/trainable_fraction"].append(self.trainable_fraction)
+            metrics_of(self, mode)["raft/weight_entropy"].append(entropy.mean().item())
+            metrics_of(self, mode)["raft/weight_max"].append(g.max(dim=1).values.mean().item())
+        metrics_of(self, mode)["raft/trainable_fraction"].append(self.trainable_fraction)
         return output
 
     def _reference_ids(self, example: dict) -> list[int] | None:
         ref = example.get("reference_trace")
         if not isinstance(ref, str) or not ref.strip():
             return None
-        return self._tokenizer(ref, add_special_tokens=False)["input_ids"] + [self.eos_token_ids[0]]
+        return tokenizer_of(self)(ref, add_special_tokens=False)["input_ids"] + [self.eos_token_ids[0]]
 
     # ---- the loss -------------------------------------------------------------------------------
     def _compute_loss(self, model, inputs):
@@ -325,7 +308,7 @@ class RAFTTrainer(GRPOTrainer):
         # exp(0) = 1 at one iteration): shift it to the objective's value so the logged `loss` means something
         objective = (inputs["advantages"].to(seq_logp.dtype) * -seq_logp).mean() / accumulate
         loss = loss + (objective - loss).detach()
-        metrics = self._metrics[mode]
+        metrics = metrics_of(self, mode)
         metrics["raft/nll"].append(self.accelerator.gather(-seq_logp).mean().item())
         metrics["raft/loss_rro"].append(self.accelerator.gather(-(inputs["rro_weights"] * seq_logp)).mean().item())
         align = -(inputs["best_align"] * k * seq_logp)
@@ -355,7 +338,7 @@ class RAFTTrainer(GRPOTrainer):
         refs = [inputs["ref_ids"][i] for i in rows.tolist()]
         device = inputs["prompt_ids"].device
         width = max(len(r) for r in refs)
-        ref_ids = torch.full((len(refs), width), self._tokenizer.pad_token_id, dtype=torch.long, device=device)
+        ref_ids = torch.full((len(refs), width), tokenizer_of(self).pad_token_id, dtype=torch.long, device=device)
         ref_mask = torch.zeros((len(refs), width), dtype=torch.long, device=device)
         for i, r in enumerate(refs):
             ref_ids[i, : len(r)] = r.to(device)

@@ -140,7 +140,7 @@ def overlap_of(turn: Turn, turns: list[Turn]) -> float:
 
 
 def overlap_ratio(turns: list[Turn]) -> float:
-    """Fraction of speech time with two or more speakers at once (the spec's overlap statistic)."""
+    """Fraction of speech time with two or more speakers at once (the overlap statistic of the AMUSE paper)."""
     edges = sorted({x for t in turns for x in (t.start, t.end)})
     speech = both = 0.0
     for a, b in zip(edges, edges[1:]):

@@ -1,6 +1,6 @@
 """One agentic episode: tool rounds against a Toolbox, written out in the transcript format.
 
-The transcript (COMMON contract): ``<plan>``, then per call ``<tool_call>{json}</tool_call>``
+The transcript (the agentic protocol of task_yamls/README.md): ``<plan>``, then per call ``<tool_call>{json}</tool_call>``
 followed by ``<tool_response>...</tool_response>``, then ``<reflect>`` and ``<answer>``, and one
 ``<trace>{json}</trace>`` at the end with steps, max_steps, limit_reached, calls and seconds.
 A step is one round: a model turn with one or more tool calls.

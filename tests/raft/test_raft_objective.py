@@ -120,3 +120,11 @@ def test_temporal_term_uses_hidden_states_of_the_loss_forward(tmp_path, tiny_tok
     assert (with_temp - without).item() == pytest.approx(0.5 * expected.item(), rel=1e-4)
     logged = trainer._metrics["train"]["raft/temporal_rows"]
     assert logged[0] == 4
+
+
+def test_an_unsupported_trl_is_refused_with_the_fix(monkeypatch):
+    from raft_trl import trl_compat
+
+    monkeypatch.setattr(trl_compat, "version", lambda name: "1.17.0")
+    with pytest.raises(ImportError, match=r"supports TRL 1\.16\.x, found 1\.17\.0: pip install 'trl>=1\.16,<1\.17'"):
+        trl_compat.check_trl()
