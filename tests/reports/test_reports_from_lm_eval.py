@@ -126,3 +126,15 @@ def test_runs_of_one_model_in_separate_folders_join_under_one_label(lm_eval_resu
     o, w = lm_eval_results["oracle"], lm_eval_results["wrong"]
     labels = [r.label for r in find_runs([o, w], {str(o): "m", str(w): "m"})]
     assert len(labels) == 2 and all(l.startswith("m (") for l in labels)  # overlapping runs stay apart
+
+
+def test_summary_names_the_results_file_scales_and_chance(lm_eval_results, capsys):
+    assert main([str(lm_eval_results["wrong"]), "--summary"]) == 0
+    text = capsys.readouterr().out
+    [path] = Path(lm_eval_results["wrong"]).rglob("results_*.json")
+    assert str(path) in text
+    row = next(line for line in text.splitlines() if "amuse_avsa_guided" in line and "acc_lenient" in line)
+    docs = [s["doc"] for s in find_runs([lm_eval_results["wrong"]])[0].load_samples("avsa", "guided")]
+    chance = statistics.mean(1 / len(d["options"]) for d in docs)
+    assert row.split()[2:5] == ["0.000", f"{chance:.2f}", "0-1"]  # value, chance beside it, scale
+    assert "tiou" in text and "x100" in text and "Scales:" in text
