@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench.measure import SCRATCH, md_table, smollm2_dir, write
+from bench.measure import RESULTS, SCRATCH, md_table, smollm2_dir, write
 
 TASKS = ["avsa", "nsp", "srid", "csnl"]
-ARMS = ("untrained", "grpo", "raft")
+ARMS = ("untrained", "grpo", "raft", "raft_no_sra")  # raft_no_sra: the RAFT objective on all weights, like GRPO
 
 
 def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -62,8 +62,8 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
         trainer = GRPOTrainer(model, reward_functions(names), GRPOConfig(**common), train_dataset=dataset,
                               processing_class=tok)
     else:
-        trainer = RAFTTrainer(model, reward_functions(names), RAFTConfig(**common, loss_type="grpo"),
-                              train_dataset=dataset, processing_class=tok)
+        config = RAFTConfig(**common, loss_type="grpo", sra=arm != "raft_no_sra")
+        trainer = RAFTTrainer(model, reward_functions(names), config, train_dataset=dataset, processing_class=tok)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     t0 = time.perf_counter()
@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tokens", type=int, default=48, help="max generated tokens per completion")
     ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--limit", type=int, default=5, help="evaluation records per task")
+    ap.add_argument("--arms", default=",".join(ARMS), help="arms to run; the others are kept from an earlier run "
+                                                           "with the same settings (bench/results/raft_learning.json)")
     ap.add_argument("--arm", choices=ARMS, help="(internal) train one arm in this process")
     ap.add_argument("--out", help="(internal)")
     args = ap.parse_args(argv)
@@ -108,8 +110,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(train(args.arm, model_dir, Path(args.out), args)))
         return
     work = SCRATCH / "raft_learning"
+    settings = {k: getattr(args, k) for k in ("steps", "k", "tokens", "lr", "limit")}
     results = {}
-    for arm in ARMS:
+    previous = RESULTS / "raft_learning.json"
+    if previous.exists():
+        old = json.loads(previous.read_text())
+        if {k: old["config"].get(k) for k in settings} == settings:
+            results = old["results"]
+    for arm in [a for a in ARMS if a in args.arms.split(",")]:
         print(f"== {arm}", flush=True)
         trained = {"seconds": 0.0, "reward_curve": [], "trainable_fraction": 0.0}
         path = model_dir
@@ -125,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         scores = evaluate(path, work / f"eval-{arm}", args.limit)
         results[arm] = {**trained, "eval": scores, "eval_seconds": time.perf_counter() - t0}
     rows = []
-    for arm, r in results.items():
+    for arm, r in sorted(results.items(), key=lambda kv: ARMS.index(kv[0])):
         hits = sum(s["acc"] * s["n"] for s in r["eval"].values())
         n = sum(s["n"] for s in r["eval"].values())
         lo, hi = wilson(hits, n)
@@ -140,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
           f"seed-0 set ({args.limit} records per task, lenient accuracy; Wilson 95 % interval over all).\n\n"
           + md_table(["arm"] + TASKS + ["all [95 % CI]", "parse fail", "reward first -> last step", "train s",
                                         "trainable"], rows))
-    write("raft_learning", "RAFT vs GRPO vs untrained (held-out clips)", vars(args), results, md)
+    write("raft_learning", "RAFT vs GRPO vs untrained (held-out clips)", {**vars(args), "arms": sorted(results)}, results, md)
 
 
 if __name__ == "__main__":

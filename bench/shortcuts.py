@@ -19,7 +19,6 @@ no sampling noise of its own. Usage: ``python -m bench.shortcuts --seed 101 --pe
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import tempfile
 from pathlib import Path
@@ -198,5 +197,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    random.seed(0)
     main()
