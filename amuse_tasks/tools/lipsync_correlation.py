@@ -55,9 +55,25 @@ class CorrelationLipSync:
         self.settings = {"fps": self.fps, "mouth": "lower 35% x middle 60%", "activity": "darkness",
                          "score": "open-mouth fraction of speech frames"}
 
-    def motion(self, clip: Clip, tracks: list[dict]) -> dict:
-        """Per track, mouth motion at the sampled frame times, plus the audio RMS at those times."""
+    def mouth_measure(self):
+        """``f(rgb frame, face box) -> mouth activity or None``: here the darkness of the mouth region."""
         cv2 = require("cv2", "'opencv-python-headless<5'", "lip_sync=correlation")
+
+        def darkness(rgb: np.ndarray, box) -> float | None:
+            x, y, w, h = (int(v) for v in box)
+            y0, y1 = max(0, y + int(0.65 * h)), min(rgb.shape[0], y + h)
+            x0, x1 = max(0, x + int(0.2 * w)), min(rgb.shape[1], x + int(0.8 * w))
+            if y1 <= y0 or x1 <= x0:
+                return None
+            gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+            crop = cv2.resize(gray, (32, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
+            return float(255.0 - crop.mean())
+        return darkness
+
+    def motion(self, clip: Clip, tracks: list[dict]) -> dict:
+        """Per track, mouth activity (``mouth_measure``) at the sampled frame times, decoded CHUNK seconds
+        at a time, plus the audio RMS at those times."""
+        measure = self.mouth_measure()
         series = {i: [] for i in range(len(tracks))}
         all_times = []
         t0 = 0.0
@@ -65,18 +81,11 @@ class CorrelationLipSync:
             times, frames = clip.frames(self.fps, t0, min(clip.duration, t0 + CHUNK))
             for t, rgb in zip(times, frames):
                 all_times.append(float(t))
-                gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
                 for i, tr in enumerate(tracks):
                     box = box_at(tr, t)
-                    if box is None:
-                        continue
-                    x, y, w, h = (int(v) for v in box)
-                    y0, y1 = max(0, y + int(0.65 * h)), min(gray.shape[0], y + h)
-                    x0, x1 = max(0, x + int(0.2 * w)), min(gray.shape[1], x + int(0.8 * w))
-                    if y1 <= y0 or x1 <= x0:
-                        continue
-                    crop = cv2.resize(gray[y0:y1, x0:x1], (32, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
-                    series[i].append([float(t), float(255.0 - crop.mean())])
+                    value = None if box is None else measure(rgb, box)
+                    if value is not None:
+                        series[i].append([float(t), value])
             t0 += CHUNK
         return {"tracks": [series[i] for i in range(len(tracks))], "rms": speech_energy(clip, all_times, self.fps)}
 

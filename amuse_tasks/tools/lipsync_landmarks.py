@@ -14,8 +14,7 @@ import numpy as np
 
 from amuse_tasks.tools import dlib_models
 from amuse_tasks.tools.base import require
-from amuse_tasks.tools.clip import Clip
-from amuse_tasks.tools.lipsync_correlation import CHUNK, CorrelationLipSync, box_at, speech_energy
+from amuse_tasks.tools.lipsync_correlation import CorrelationLipSync
 
 
 class LandmarkLipSync(CorrelationLipSync):
@@ -26,24 +25,13 @@ class LandmarkLipSync(CorrelationLipSync):
         self.settings = {"fps": self.fps, "mouth": "dlib 68-point inner-lip gap / mouth width",
                          "score": "open-mouth fraction of speech frames"}
 
-    def motion(self, clip: Clip, tracks: list[dict]) -> dict:
-        """Per track, the mouth opening at the sampled frame times, plus the audio RMS at those times."""
+    def mouth_measure(self):
+        """The inner-lip gap over the mouth width (percent), landmarks fitted inside the face box."""
         dlib = require("dlib", "dlib-bin", "lip_sync=landmarks")
         shapes = dlib_models.load("landmarks", "lip_sync=landmarks")
-        series = {i: [] for i in range(len(tracks))}
-        all_times = []
-        t0 = 0.0
-        while t0 < clip.duration - 1e-6:
-            times, frames = clip.frames(self.fps, t0, min(clip.duration, t0 + CHUNK))
-            for t, rgb in zip(times, frames):
-                all_times.append(float(t))
-                img = np.ascontiguousarray(rgb)
-                for i, tr in enumerate(tracks):
-                    box = box_at(tr, t)
-                    if box is None:
-                        continue
-                    x, y, w, h = (int(v) for v in box)
-                    shape = shapes(img, dlib.rectangle(x, y, x + w, y + h))
-                    series[i].append([float(t), 100.0 * dlib_models.mouth_opening(shape)])
-            t0 += CHUNK
-        return {"tracks": [series[i] for i in range(len(tracks))], "rms": speech_energy(clip, all_times, self.fps)}
+
+        def opening(rgb: np.ndarray, box) -> float:
+            x, y, w, h = (int(v) for v in box)
+            shape = shapes(np.ascontiguousarray(rgb), dlib.rectangle(x, y, x + w, y + h))
+            return 100.0 * dlib_models.mouth_opening(shape)
+        return opening
