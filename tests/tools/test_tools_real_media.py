@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from amuse_tasks.metrics.wer import wer
 from amuse_tasks.tools import Toolbox
 from amuse_tasks.tools.clip import Clip
 
@@ -40,21 +41,12 @@ def test_ge2e_diarization_of_the_real_call(call):
     assert der <= 0.20, der  # measured 0.139 (the MFCC/pitch baseline: 0.43 and 7 voices)
 
 
-def _wer(ref: list[str], hyp: list[str]) -> float:
-    d = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, d[0] = d[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
-    return d[-1] / len(ref)
-
-
 def test_transcript_of_the_real_call(call):
     toolbox, duration = call
     words = lambda t: re.findall(r"[a-z']+", t.lower())  # noqa: E731
     ref = [w for line in (SAMPLE / "sample.stm").read_text().splitlines() for w in words(" ".join(line.split()[5:]))]
     hyp = [w for u in toolbox.transcribe(0, duration)["utterances"] for w in words(u["text"])]
-    assert _wer(ref, hyp) <= 0.20
+    assert wer(hyp, ref) <= 0.20
 
 
 def _carphone() -> Path:
