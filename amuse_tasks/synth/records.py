@@ -58,16 +58,13 @@ def answer_slots(seed: int, task: str, n: int) -> list[float]:
 class ClipRecords:
     """Builds the records of one clip; ``rng`` only decides which line/option, never the media."""
 
-    def __init__(self, clip: Clip, video: str, audio: str, seed: int, rng: random.Random,
-                 slots: dict[str, float] | None = None):
+    def __init__(self, clip: Clip, video: str, audio: str, seed: int, rng: random.Random, slots: dict[str, float]):
         self.c, self.video, self.audio, self.seed, self.rng = clip, video, audio, seed, rng
-        self.slots = slots or {}
+        self.slots = slots  # task -> where its correct option goes (answer_slots)
         self.names = clip.plot.names
         self.mains = [p for p in clip.timeline.placed if clip.plot.lines[p.line].intent != "backchannel"]
 
     # ---- helpers -------------------------------------------------------------------------
-    def slot(self, task: str) -> float:
-        return self.slots[task] if task in self.slots else self.rng.random()
 
     def text(self, p: Placed) -> str:
         return self.c.plot.lines[p.line].text
@@ -149,14 +146,14 @@ class ClipRecords:
         k = self.scene_of(p.start)
         a, b = self.c.timeline.scenes[k]
         q = f'Who says "{self.text(p)}" (from {_ts(p.start - a)} to {_ts(p.end - a)})?'
-        opts, ans = _choice(self.rng, self.names[p.speaker], list(self.names), self.slot("avsa"))
+        opts, ans = _choice(self.rng, self.names[p.speaker], list(self.names), self.slots["avsa"])
         return self.base("avsa", a, b, q, opts, ans)
 
     def nsp(self) -> dict:
         end = self.c.timeline.nsp_end
         nxt = min((p for p in self.mains if p.start >= end), key=lambda p: p.start)
         q = "The clip stops at the end of a turn. Who speaks next?"
-        opts, ans = _choice(self.rng, self.names[nxt.speaker], list(self.names), self.slot("nsp"))
+        opts, ans = _choice(self.rng, self.names[nxt.speaker], list(self.names), self.slots["nsp"])
         return self.base("nsp", 0.0, end, q, opts, ans)
 
     def srid(self) -> dict:
@@ -168,7 +165,7 @@ class ClipRecords:
         q = (f'The person who says "{self.text(p)}" (from {_ts(p.start)} to {_ts(p.end)}) appears again '
              f"in the scene that starts at {_ts(t_last)}. Where does that person sit in that scene?")
         seats = [look.seats[i].where() for i in range(len(self.names))]
-        opts, ans = _choice(self.rng, seats[p.speaker], seats, self.slot("srid"))
+        opts, ans = _choice(self.rng, seats[p.speaker], seats, self.slots["srid"])
         return self.base("srid", 0.0, self.c.duration, q, opts, ans)
 
     def echoed(self) -> list[Placed]:
@@ -208,7 +205,7 @@ class ClipRecords:
         names = [a_name] + self.rng.sample([n for n in self.names if n != a_name], n_names - 1)
         correct = f"{a_name}, in scene {k_setup + 1}"
         others = [f"{n}, in scene {k + 1}" for n in names for k in range(k_payoff)]
-        opts, ans = _choice(self.rng, correct, others, self.slot("csnl"))
+        opts, ans = _choice(self.rng, correct, others, self.slots["csnl"])
         rec = self.base("csnl", 0.0, self.c.duration, q, opts, ans)
         rec["rationale"] = (f'In scene {k_setup + 1} ({_ts(setup.start)}-{_ts(setup.end)}) {a_name} says '
                             f'"{self.text(setup)}"; {b_name}\'s line in scene {k_payoff + 1} resolves that issue.')
