@@ -6,6 +6,7 @@ temperature grows.
 
 from raft_trl import trl_compat  # noqa: F401  (first: refuses an unsupported TRL with one clear message)
 from raft_trl.config import RAFTConfig
-from raft_trl.trainer import RAFTTrainer, best_of_k, softmax_weights
+from raft_trl.objective import best_of_k, softmax_weights
+from raft_trl.trainer import RAFTTrainer
 
 __all__ = ["RAFTConfig", "RAFTTrainer", "best_of_k", "softmax_weights"]

@@ -24,7 +24,7 @@ def render_card(trainer, model_name: str, dataset_name: str | None = None, tags=
     extra = [tags] if isinstance(tags, str) else list(tags or [])
     data = ModelCardData(base_model=base if base and "/" in base else None, datasets=dataset_name,
                          library_name="transformers", model_name=model_name,
-                         tags=sorted(set(trainer._tag_names + extra)))
+                         tags=sorted(set(trainer.card_tags) | set(extra)))
     return ModelCard.from_template(
         data, template_path=str(CARD_TEMPLATE), model_name=model_name, base_model=base,
         base_model_url=f"https://huggingface.co/{base}" if base and "/" in base else base,
@@ -35,6 +35,6 @@ def render_card(trainer, model_name: str, dataset_name: str | None = None, tags=
         gamma=args.temporal_text_weight, window=args.temporal_window, derivative=args.temporal_derivative,
         learning_rate=args.learning_rate, steps=trainer.state.global_step,
         rewards=list(zip(trainer.reward_func_names, trainer.reward_weights.tolist())),
-        citation=trainer._paper["citation"], trl_version=version("trl"),
+        citation=trainer.card_paper["citation"], trl_version=version("trl"),
         transformers_version=version("transformers"), pytorch_version=version("torch"),
     )

@@ -130,3 +130,28 @@ def temporal_loss(hidden: torch.Tensor, rows: list[RowWindows], gamma: float, de
     # mean over all rows (unaligned rows count 0), like TRL's per-row loss: sharding rows over processes
     # then leaves the DDP-averaged loss unchanged
     return torch.stack(losses).sum() / len(rows), len(losses)
+
+
+def batch_row_windows(prompt_ids, prompt_mask, completion_ids, completion_mask, seq_len: int, decode, width: float, *,
+                      audio_token_id: int | None, audio_seconds: float, video_token_id: int | None,
+                      video_grid_thw=None, video_second_per_grid=None, merge: int = 2) -> list[RowWindows]:
+    """``row_windows`` of every row, in the coordinates of the (left-padded prompt + completion) batch."""
+    rows = []
+    for i in range(prompt_ids.size(0)):
+        pmask, cmask = prompt_mask[i].bool(), completion_mask[i].bool()
+        p_ids, c_ids = prompt_ids[i][pmask].tolist(), completion_ids[i][cmask].tolist()
+        per_group = per_seconds = None
+        if video_grid_thw is not None:
+            _, h, w = video_grid_thw[i].reshape(-1, 3)[0].tolist()
+            per_group = (h * w) // (merge ** 2)
+            per_seconds = float(video_second_per_grid[i].reshape(-1)[0]) if video_second_per_grid is not None else None
+        rw = row_windows(p_ids + c_ids, len(p_ids), decode, width, audio_token_id=audio_token_id,
+                         audio_seconds=audio_seconds, video_token_id=video_token_id,
+                         video_tokens_per_group=per_group, video_seconds_per_group=per_seconds)
+        # map unpadded positions back to batch positions
+        pos = pmask.nonzero(as_tuple=True)[0].tolist() + (cmask.nonzero(as_tuple=True)[0] + prompt_ids.size(1)).tolist()
+        for win in (rw.cue, rw.response, rw.audio, rw.video):
+            for key in win:
+                win[key] = [pos[j] for j in win[key] if pos[j] < seq_len]
+        rows.append(rw)
+    return rows

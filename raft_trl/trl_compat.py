@@ -1,6 +1,8 @@
 """Everything ``raft_trl`` borrows from TRL's and transformers' internals, in one place, behind one
-version check: when TRL moves, this file (and the overridden hooks of ``RAFTTrainer``, which TRL's
-maintainers endorse subclassing) is what to revisit.
+version check. ``GRPOHooks`` turns the private ``GRPOTrainer`` methods that RAFT needs to change into
+named extension points, so ``RAFTTrainer`` overrides public names only; when TRL moves, this file is
+the one to revisit (``tests/raft/test_raft_trl_compat.py`` fails if another module names a private
+TRL attribute).
 
 Supported: TRL 1.16.x (its private ``GRPOTrainer`` methods change between minor releases).
 """
@@ -24,17 +26,98 @@ def check_trl() -> None:
 
 check_trl()
 
-from trl.trainer.utils import create_model_from_path  # noqa: E402  (after the version check)
+from trl import GRPOTrainer  # noqa: E402  (after the version check)
+from trl.trainer.utils import create_model_from_path  # noqa: E402
+
+# Keys of the batch dict that GRPOTrainer's scoring step hands to its loss step.
+ADVANTAGES = "advantages"
+COMPLETION_MASK = "completion_mask"
+TOOL_MASK = "tool_mask"
 
 
-def tokenizer_of(trainer):
-    """The text tokenizer GRPOTrainer resolved from its processing class."""
-    return trainer._tokenizer
+def loss_mask(inputs: dict):
+    """The completion tokens the policy loss covers (tool-response tokens excluded when TRL masks them)."""
+    mask = inputs[COMPLETION_MASK]
+    return mask * inputs[TOOL_MASK] if TOOL_MASK in inputs else mask
 
 
-def metrics_of(trainer, mode: str) -> dict:
-    """GRPOTrainer's per-mode metric lists (averaged and logged at each logging step)."""
-    return trainer._metrics[mode]
+class GRPOHooks(GRPOTrainer):
+    """GRPOTrainer with the TRL 1.16 private hooks RAFT changes exposed as public extension points.
+
+    Override these, not TRL's private methods:
+
+    - ``prompt_fields(fields, n_rows)``: sees the processor outputs of each tokenized batch of prompts;
+    - ``token_logps(...)``: per-token log-probs (and entropies) of the completion tokens;
+    - ``score_completions(inputs)``: generation + rewards + advantages, returns the batch dict; the
+      gathered (all processes) rewards per function of that batch are in ``rewards_per_function``;
+    - ``policy_loss(model, inputs)``: the loss of one batch dict.
+
+    Model-card metadata: set ``card_tags``, ``card_name``, ``card_paper`` (``{"title", "citation"}``).
+    """
+
+    card_tags: tuple[str, ...] = ()
+    card_name = "GRPO"
+    card_paper: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._tag_names = list(cls.card_tags)
+        cls._name = cls.card_name
+        cls._paper = dict(cls.card_paper)
+
+    rewards_per_function = None
+
+    @property
+    def text_tokenizer(self):
+        """The text tokenizer GRPOTrainer resolved from its processing class."""
+        return self._tokenizer
+
+    def logged_metrics(self, mode: str) -> dict:
+        """The per-mode metric lists GRPOTrainer averages and logs at each logging step."""
+        return self._metrics[mode]
+
+    def prepare_batch(self, batch):
+        """One training batch dict as the loss step sees it (generation and scoring included)."""
+        return self._prepare_inputs(batch)
+
+    # ---- extension points (defaults: TRL's behaviour) ---------------------------------------------
+    def prompt_fields(self, fields: dict, n_rows: int) -> None:
+        """Called with the processor outputs of every tokenized batch of ``n_rows`` prompts."""
+
+    def token_logps(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None, compute_entropy=False,
+                    compute_aux_loss=False, **kwargs):
+        """(per-token log-probs, entropies or None, auxiliary loss or None) of the last ``logits_to_keep`` tokens."""
+        return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep, batch_size,
+                                                          compute_entropy, compute_aux_loss, **kwargs)
+
+    def score_completions(self, inputs: list[dict]) -> dict:
+        """Generate K completions per prompt, score them, and return the batch dict for the loss."""
+        return super()._generate_and_score_completions(inputs)
+
+    def policy_loss(self, model, inputs: dict):
+        """The loss of one batch dict (TRL's: per-token clipped surrogate with ``inputs[ADVANTAGES]``)."""
+        return super()._compute_loss(model, inputs)
+
+    # ---- TRL 1.16's private hooks, routed to the extension points ---------------------------------
+    def _tokenize_prompts(self, prompts: list):
+        prompt_ids, images, fields = super()._tokenize_prompts(prompts)
+        self.prompt_fields(fields, len(prompt_ids))
+        return prompt_ids, images, fields
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **kwargs):
+        return self.token_logps(model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
+                                compute_aux_loss, **kwargs)
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        self.rewards_per_function = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        return self.rewards_per_function
+
+    def _generate_and_score_completions(self, inputs):
+        return self.score_completions(inputs)
+
+    def _compute_loss(self, model, inputs):
+        return self.policy_loss(model, inputs)
 
 
 @contextmanager
@@ -55,5 +138,5 @@ def training_a_quantised_base(model, selection):
         hf_trainer.validate_quantization_for_training = original
 
 
-__all__ = ["SUPPORTED_TRL", "check_trl", "create_model_from_path", "metrics_of", "tokenizer_of",
-           "training_a_quantised_base"]
+__all__ = ["ADVANTAGES", "COMPLETION_MASK", "GRPOHooks", "SUPPORTED_TRL", "TOOL_MASK", "check_trl",
+           "create_model_from_path", "loss_mask", "training_a_quantised_base"]

@@ -75,7 +75,7 @@ def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, ta
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
     batch = next(iter(trainer.get_train_dataloader()))
-    inputs = trainer._prepare_inputs(batch)
+    inputs = trainer.prepare_batch(batch)
     lengths = inputs["completion_mask"].sum(1)
     assert not ragged or len(set(lengths.tolist())) > 1, lengths
     loss = trainer.compute_loss(trainer.model, inputs)
@@ -102,11 +102,11 @@ def test_temporal_term_uses_hidden_states_of_the_loss_forward(tmp_path, tiny_tok
     trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(1), processing_class=tiny_tokenizer)
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
-    inputs = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
+    inputs = trainer.prepare_batch(next(iter(trainer.get_train_dataloader())))
     cite = tiny_tokenizer("VOICE_1 at 0.5-2.0\nVOICE_2 at 3.0-4.0", add_special_tokens=False)["input_ids"]
     inputs["completion_ids"] = torch.tensor([cite] * 4)
     inputs["completion_mask"] = torch.ones_like(inputs["completion_ids"])
-    rows = trainer._temporal_rows(inputs, inputs["prompt_ids"].size(1) + len(cite))
+    rows = trainer.temporal_rows(inputs, inputs["prompt_ids"].size(1) + len(cite))
     assert all(r.cue.keys() & r.response.keys() == {0, 1} for r in rows)
     with torch.no_grad():
         with_temp = trainer.compute_loss(trainer.model, inputs)
@@ -118,7 +118,7 @@ def test_temporal_term_uses_hidden_states_of_the_loss_forward(tmp_path, tiny_tok
     expected, n = temporal_loss(hidden, rows, gamma=2.0)
     assert n == 4 and expected > 0
     assert (with_temp - without).item() == pytest.approx(0.5 * expected.item(), rel=1e-4)
-    logged = trainer._metrics["train"]["raft/temporal_rows"]
+    logged = trainer.logged_metrics("train")["raft/temporal_rows"]
     assert logged[0] == 4
 
 
