@@ -18,12 +18,19 @@ log = logging.getLogger(__name__)
 MODELS = {"amuse-agent": "amuse_tasks.models.agent:AmuseAgentLM", "amuse-omni": "amuse_tasks.models.omni:AmuseOmniLM"}
 
 
+TASKS_PACKAGE = "amuse_tasks.task_yamls"  # the repository folder task_yamls/, installed inside our namespace (setup.py)
+
+
 def task_dir() -> Path:
-    """The installed ``task_yamls`` folder (found without importing it)."""
-    spec = importlib.util.find_spec("task_yamls")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the AMUSE task folder `task_yamls` is not installed (pip install amuse-av)")
-    return Path(list(spec.submodule_search_locations)[0]).resolve()
+    """The AMUSE task folder: the installed ``amuse_tasks.task_yamls``, or the repository's ``task_yamls/``
+    when running from a source checkout (there the folder sits beside the package, not inside it)."""
+    spec = importlib.util.find_spec(TASKS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0]).resolve()
+    checkout = Path(__file__).resolve().parents[2] / "task_yamls"
+    if (checkout / "amuse.yaml").is_file():
+        return checkout
+    raise RuntimeError(f"the AMUSE task folder ({TASKS_PACKAGE}) is not installed: pip install amuse-av")
 
 
 def _with_task_dir(include_path):

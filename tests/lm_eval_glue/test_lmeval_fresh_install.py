@@ -47,9 +47,19 @@ def _lm_eval(python: Path, args: list[str], tmp: Path, **env) -> subprocess.Comp
 
 
 def test_installed_wheel_is_what_runs(fresh_python, tmp_path):
-    out = subprocess.run([str(fresh_python), "-c", "import amuse_tasks, task_yamls; print(amuse_tasks.__file__)"],
-                         capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    code = ("import amuse_tasks, amuse_tasks.task_yamls as t; from amuse_tasks.lm_eval_glue.registration import task_dir; "
+            "print(amuse_tasks.__file__); print(task_dir())")
+    out = subprocess.run([str(fresh_python), "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True).stdout
     assert str(REPO) not in out and "site-packages" in out
+    assert out.splitlines()[1].endswith("site-packages/amuse_tasks/task_yamls")
+
+
+def test_the_wheel_puts_no_generic_top_level_name_into_site_packages(fresh_python):
+    purelib = Path(subprocess.run([str(fresh_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  check=True, capture_output=True, text=True).stdout.strip())
+    record = next(purelib.glob("amuse_av-*.dist-info")) / "RECORD"
+    top = {line.split(",")[0].split("/")[0] for line in record.read_text().splitlines()}  # ".." = console scripts in bin/
+    assert {t for t in top if not t.startswith(("amuse_av-", ".."))} == {"amuse_tasks", "raft_trl", "amuse_av_lm_eval.pth"}
 
 
 def test_plain_lm_eval_finds_guided_tasks_through_the_hook(fresh_python, tmp_path, synth_root):

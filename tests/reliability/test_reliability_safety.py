@@ -14,7 +14,7 @@ import pytest
 from reliability_fixtures import copy_dataset, tiny_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("amuse_tasks", "raft_trl", "task_yamls")
+PACKAGES = ("amuse_tasks", "raft_trl")
 
 IMPORT_ALL = r'''
 import importlib, json, pkgutil, socket, sys
