@@ -22,20 +22,17 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 from tqdm import tqdm
 
+from amuse_tasks.models.args import as_bool
 from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.schema import media_reference as record_media
 from amuse_tasks.tasks import TOOL_NAMES
-from amuse_tasks.tools.toolbox import CALL_TIMEOUT
+from amuse_tasks.tools.calls import CALL_TIMEOUT
 
 log = logging.getLogger(__name__)
 
 AUDIO_TOOLS = ("transcribe", "diarize", "lip_sync", "vad")
 VIDEO_TOOLS = ("track_faces", "lip_sync", "face_crop")
-
-
-def _bool(v) -> bool:
-    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
 
 
 def media_reference(instance) -> dict:
@@ -82,7 +79,7 @@ class AmuseAgentLM(RankedLM, LM):
         self.tools, self.tool_cache, self.max_steps = tools, tool_cache, int(max_steps)
         self.call_timeout = None if str(call_timeout).lower() in ("none", "") else float(call_timeout)
         self.disabled = disabled_tools(drop)
-        offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or _bool(face_crop))]
+        offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or as_bool(face_crop))]
         from amuse_tasks.tools.schemas import schemas_for
 
         self.schemas = schemas_for(offered)

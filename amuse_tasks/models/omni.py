@@ -26,13 +26,10 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 from tqdm import tqdm
 
+from amuse_tasks.models.args import as_bool
 from amuse_tasks.models.distributed import RankedLM, pick_device
 
 log = logging.getLogger(__name__)
-
-
-def _bool(v) -> bool:
-    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
 
 
 def frame_plan(duration: float, fps: float, max_frames: int) -> tuple[int, float]:
@@ -84,7 +81,7 @@ class AmuseOmniLM(RankedLM, LM):
         from transformers import AutoProcessor
 
         self.fps, self.max_frames = float(fps), int(max_frames)
-        self.audio_in_video = _bool(use_audio_in_video)
+        self.audio_in_video = as_bool(use_audio_in_video)
         parts = {p for p in (drop or "").replace(",", "+").split("+") if p}
         if parts - {"audio", "video"} or parts == {"audio", "video"}:
             raise ValueError(f"drop={drop!r}: drop one of audio, video (not both: nothing would be left)")

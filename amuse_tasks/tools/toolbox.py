@@ -2,52 +2,29 @@
 
 Each tool is computed once over the whole sample window (cached on disk), then answered for the
 asked span, so labels stay stable across calls: VOICE_n numbered by first speech, FACE_X by first
-appearance (then left to right). ``call(name, arguments)`` is what an agent uses: it validates
-the call and returns an error message instead of raising, and gives up on a call that runs past
-``call_timeout`` seconds (a hung backend must not stall the run).
+appearance (then left to right). ``call(name, arguments)`` is what an agent uses (``calls.py``: it
+validates the call, returns an error message instead of raising, and gives up on a call that runs
+past ``call_timeout`` seconds, so a hung backend cannot stall the run).
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import reprlib
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from amuse_tasks.media import MediaError
 from amuse_tasks.tools.backends import backends_tag, build_backend, parse_backends
-from amuse_tasks.tools.base import BackendUnavailable, ToolError
+from amuse_tasks.tools.base import ToolError
 from amuse_tasks.tools.cache import ToolCache, cache_key, default_cache_dir, file_hash
+from amuse_tasks.tools.calls import CALL_TIMEOUT, TimedRunner, quote, run_call
 from amuse_tasks.tools.clip import Clip
 from amuse_tasks.tools.labels import face_labels, window_salt
-from amuse_tasks.tools.schemas import TOOL_SCHEMAS
+from amuse_tasks.tools.utterances import split_by_voice
 
-log = logging.getLogger(__name__)
-
-_VAD_SCHEMA = {"type": "object", "properties": {"start": {"type": "number"}, "end": {"type": "number"}},
-               "required": ["start", "end"]}
-PARAMETERS = {s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS} | {"vad": _VAD_SCHEMA}
 TIME_SLACK = 0.05  # seconds past the window end still accepted (rounding in the model's numbers)
-CALL_TIMEOUT = 600.0  # seconds one call may run (model loading and whole-window perception included)
-
-
-def _quote(value) -> str:
-    """A short repr of a bad argument for an error message: bounded length and depth, whatever the model sent."""
-    return reprlib.repr(value)
-
-
-class CallTimeout(Exception):
-    """A call ran past ``call_timeout``."""
-
-
-class _Abandoned(Exception):
-    """Raised in a timed-out call's worker thread when its computation finally returns: keep nothing."""
 
 
 def _overlaps(item: dict, start: float, end: float) -> bool:
@@ -62,13 +39,12 @@ class Toolbox:
     def __init__(self, clip: Clip, backends: str | dict | None = "offline", cache: ToolCache | str | Path | None = None,
                  call_timeout: float | None = CALL_TIMEOUT):
         self.clip = clip
-        self.call_timeout = call_timeout  # seconds; None waits for ever
+        self.runner = TimedRunner(call_timeout)
         self.chosen = parse_backends(backends)
         self.tag = backends_tag(self.chosen)
         self.cache = cache if isinstance(cache, ToolCache) else ToolCache(cache if cache is not None else default_cache_dir())
         self._backends: dict[str, object] = {}
         self._memo: dict[str, object] = {}
-        self._abandoned: set[threading.Thread] = set()  # workers of timed-out calls, maybe still running
 
     @classmethod
     def for_record(cls, record: dict, root: str | Path, **kwargs) -> "Toolbox":
@@ -84,7 +60,7 @@ class Toolbox:
         memo = f"{tool}:{sorted((arguments or {}).items())}"
         if memo in self._memo:
             return self._memo[memo]
-        compute = self._unless_abandoned(compute)
+        compute = self.runner.guard(compute)  # a timed-out call's late result is kept nowhere
         if backend.media == "record":
             value = compute()
         else:
@@ -94,16 +70,6 @@ class Toolbox:
             value = self.cache.get_or_compute(key, compute)
         self._memo[memo] = value
         return value
-
-    def _unless_abandoned(self, compute):
-        """``compute`` that raises when ``call`` stopped waiting for this thread, so neither the disk
-        cache nor the memo ever holds the result of a timed-out call."""
-        def run():
-            value = compute()
-            if threading.current_thread() in self._abandoned:
-                raise _Abandoned
-            return value
-        return run
 
     def speech(self) -> list[dict]:
         b = self.backend("vad")
@@ -146,13 +112,13 @@ class Toolbox:
             if label == face_id:
                 return raw
         known = ", ".join(labels.values()) or "none: no face was found in this clip"
-        raise ToolError(f"unknown face_id {_quote(face_id)}; face ids of this clip: {known}")
+        raise ToolError(f"unknown face_id {quote(face_id)}; face ids of this clip: {known}")
 
     # -- argument checks ----------------------------------------------------------------------
     def _span(self, start, end) -> tuple[float, float]:
         for name, v in (("start", start), ("end", end)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ToolError(f"argument {name!r} must be a number of seconds, got {_quote(v)}")
+                raise ToolError(f"argument {name!r} must be a number of seconds, got {quote(v)}")
         dur = self.clip.duration
         if start < 0 or end > dur + TIME_SLACK:
             raise ToolError(f"time outside the clip: start={start}, end={end}; the clip runs from 0 to {dur:.2f} s")
@@ -172,48 +138,12 @@ class Toolbox:
         return {"segments": [{"voice": voices[x["speaker"]], "start": _r(max(x["start"], s)), "end": _r(min(x["end"], e))}
                              for x in sorted(self.speaker_turns(), key=lambda x: x["start"]) if _overlaps(x, s, e)]}
 
-    def _voice_at(self, start: float, end: float) -> str:
-        best, best_overlap = "VOICE_?", 0.0
-        voices = self.voice_labels()
-        for x in self.speaker_turns():
-            ov = min(end, x["end"]) - max(start, x["start"])
-            if ov > best_overlap:
-                best, best_overlap = voices[x["speaker"]], ov
-        if best_overlap == 0.0 and self.speaker_turns():  # nearest turn within half a second
-            mid = (start + end) / 2
-            near = min(self.speaker_turns(), key=lambda x: min(abs(mid - x["start"]), abs(mid - x["end"])))
-            if min(abs(mid - near["start"]), abs(mid - near["end"])) <= 0.5:
-                best = voices[near["speaker"]]
-        return best
-
     def utterances(self) -> list[dict]:
-        """ASR segments split where the voice changes (word timestamps) and given voice labels."""
-        if "utterances" in self._memo:
-            return self._memo["utterances"]
-        same_ids = self.chosen["asr"] == "oracle" and self.chosen["diarize"] == "oracle"
-        out: list[dict] = []
-        for seg in self.asr():
-            if same_ids and "speaker" in seg:
-                out.append({"voice": self.voice_labels().get(seg["speaker"], "VOICE_?"),
-                            "start": seg["start"], "end": seg["end"], "text": seg["text"]})
-                continue
-            words = seg.get("words") or [{"start": seg["start"], "end": seg["end"], "word": seg["text"]}]
-            voices = [self._voice_at(w["start"], w["end"]) for w in words]
-            for i in range(1, len(voices) - 1):  # one word between two of the same voice is that voice
-                if voices[i - 1] == voices[i + 1] != voices[i]:
-                    voices[i] = voices[i - 1]
-            for w, voice in zip(words, voices):
-                if out and out[-1]["voice"] == voice and out[-1].get("_seg") is seg and w["start"] - out[-1]["end"] < 1.0:
-                    out[-1]["end"], out[-1]["text"] = w["end"], out[-1]["text"] + w["word"]
-                else:
-                    out.append({"voice": voice, "start": w["start"], "end": w["end"], "text": w["word"], "_seg": seg})
-        for u in out:
-            u.pop("_seg", None)
-            u["text"] = u["text"].strip()
-            u["start"], u["end"] = _r(u["start"]), _r(u["end"])
-        out = [u for u in out if u["text"]]
-        self._memo["utterances"] = out
-        return out
+        """ASR segments split where the voice changes (word timestamps), with voice labels."""
+        if "utterances" not in self._memo:
+            same_ids = self.chosen["asr"] == "oracle" and self.chosen["diarize"] == "oracle"
+            self._memo["utterances"] = split_by_voice(self.asr(), self.speaker_turns(), self.voice_labels(), same_ids)
+        return self._memo["utterances"]
 
     def transcribe(self, start, end) -> dict:
         s, e = self._span(start, end)
@@ -242,7 +172,7 @@ class Toolbox:
 
     def face_crop(self, face_id, t) -> dict:
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= self.clip.duration:
-            raise ToolError(f"argument 't' must be a time within the clip (0 to {self.clip.duration:.2f} s), got {_quote(t)}")
+            raise ToolError(f"argument 't' must be a time within the clip (0 to {self.clip.duration:.2f} s), got {quote(t)}")
         raw = self._face_raw(face_id)
         visible = [tr for tr in self.face_tracks() if tr["id"] == raw and tr["start"] - 0.5 <= t <= tr["end"] + 0.5]
         if not visible:
@@ -262,74 +192,4 @@ class Toolbox:
     # -- the agent's entry point ------------------------------------------------------------
     def call(self, name, arguments) -> dict:
         """Run one tool call; never raises. ``{name, arguments, ok, result, error, seconds, summary}``."""
-        t0 = time.perf_counter()
-        out = {"name": name, "arguments": arguments, "ok": False, "result": None, "error": None}
-        try:
-            if not isinstance(name, str) or name not in PARAMETERS:
-                raise ToolError(f"unknown tool {_quote(name)}; the tools are: {', '.join(PARAMETERS)}")
-            if not isinstance(arguments, dict):
-                raise ToolError(f"arguments must be a JSON object, got {type(arguments).__name__}")
-            params = PARAMETERS[name]
-            missing = [p for p in params["required"] if p not in arguments]
-            extra = [p for p in arguments if p not in params["properties"]]
-            if missing or extra:
-                raise ToolError(f"{name} takes {', '.join(params['properties'])}"
-                                + (f"; missing: {', '.join(missing)}" if missing else "")
-                                + (f"; unknown: {', '.join(str(p)[:40] for p in extra[:8])}" if extra else ""))
-            out["result"] = self._run(name, arguments)
-            out["ok"] = True
-        except CallTimeout as e:
-            log.warning("tool %s on clip %s: %s", name, self.clip.clip_id, e)
-            out["error"] = str(e)
-        except (ToolError, BackendUnavailable) as e:
-            out["error"] = str(e)
-        except (MediaError, OSError) as e:  # this sample's media is missing or broken
-            log.warning("tool %s on clip %s: %s", name, self.clip.clip_id, e)
-            out["error"] = f"{name} failed: {e}"
-        except Exception as e:  # a media or backend failure is this call's error, not the run's
-            log.warning("tool %s failed on clip %s: %s", name, self.clip.clip_id, e, exc_info=True)
-            out["error"] = f"{name} failed: {type(e).__name__}: {e}"
-        out["seconds"] = round(time.perf_counter() - t0, 3)
-        out["summary"] = summarize(out)
-        return out
-
-    def _run(self, name: str, arguments: dict):
-        """The tool method, in a daemon worker thread when there is a time limit. A thread cannot be
-        killed: a timed-out one runs on in the background, and its result is dropped (``_unless_abandoned``)."""
-        if self.call_timeout is None:
-            return getattr(self, name)(**arguments)
-        box: dict = {}
-
-        def work():
-            try:
-                box["result"] = getattr(self, name)(**arguments)
-            except BaseException as e:  # re-raised in the caller's thread
-                box["error"] = e
-
-        worker = threading.Thread(target=work, name=f"amuse-tool-{name}", daemon=True)
-        worker.start()
-        worker.join(self.call_timeout)
-        if worker.is_alive():
-            self._abandoned.add(worker)
-            raise CallTimeout(f"{name} timed out after {self.call_timeout:g} s (call_timeout)")
-        if "error" in box:
-            raise box["error"]
-        return box["result"]
-
-
-def summarize(call: dict) -> str:
-    """One line per call for traces and logs."""
-    if not call["ok"]:
-        return f"error: {call['error']}"[:200]
-    r = call["result"]
-    if "utterances" in r:
-        return f"{len(r['utterances'])} utterances, {len({u['voice'] for u in r['utterances']})} voices"
-    if "segments" in r:
-        return f"{len(r['segments'])} segments, {len({u['voice'] for u in r['segments']})} voices"
-    if "faces" in r:
-        return f"{len(r['faces'])} face appearances, {len({f['face'] for f in r['faces']})} faces"
-    if "speech" in r:
-        return f"{len(r['speech'])} speech regions"
-    if "score" in r:
-        return f"{r['face']} {r['start']}-{r['end']}: score {r['score']}"
-    return f"{r.get('face')} crop at {r.get('t')}"
+        return run_call(self, name, arguments)
