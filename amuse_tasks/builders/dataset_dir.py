@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from amuse_tasks.builders.clip_media import MediaCutError, cut_clip
 from amuse_tasks.builders.conversation import SkippedRows
-from amuse_tasks.builders.task_rules import BuildConfig, ClipPlan
+from amuse_tasks.builders.clip_plan import BuildConfig, ClipPlan
 from amuse_tasks.schema import RECORDS_FILE, SCHEMA_VERSION, RecordError, validate_record
 from amuse_tasks.tasks import TASK_IDS, TASKS
 

@@ -28,7 +28,9 @@ from pathlib import Path
 
 from amuse_tasks.builders.conversation import FaceTrack, SkippedRows, Turn
 from amuse_tasks.builders.dataset_dir import Source
-from amuse_tasks.builders.task_rules import BuildConfig, ClipPlan, overlap_ratio, srid_record
+from amuse_tasks.builders.clip_geometry import overlap_ratio
+from amuse_tasks.builders.clip_plan import BuildConfig, ClipPlan
+from amuse_tasks.builders.scene_tasks import srid_record
 
 FPS = 25.0
 SCENE1_MAX, SCENE2_PART_MAX = 8.0, 6.0

@@ -18,7 +18,8 @@ from pathlib import Path
 from amuse_tasks.builders import ami, ava_activespeaker, friends_mmc, generic_rttm, voxceleb2
 from amuse_tasks.builders.conversation import SkippedRows
 from amuse_tasks.builders.dataset_dir import write_dataset
-from amuse_tasks.builders.task_rules import BuildConfig, plan_recording
+from amuse_tasks.builders.clip_plan import BuildConfig
+from amuse_tasks.builders.task_rules import plan_recording
 from amuse_tasks.tasks import TASK_IDS
 
 

@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from amuse_tasks.builders.conversation import Turn  # noqa: E402
-from amuse_tasks.builders.task_rules import overlap_ratio  # noqa: E402
+from amuse_tasks.builders.clip_geometry import overlap_ratio  # noqa: E402
 from amuse_tasks.reports.runs import Run  # noqa: E402
 from amuse_tasks.reports.tables import per_sample_metric, primary_metric, random_baseline, scaled  # noqa: E402
 from amuse_tasks.tasks import MODES, TASK_IDS  # noqa: E402

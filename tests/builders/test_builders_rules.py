@@ -8,8 +8,10 @@ import pytest
 from builders_fixtures import dialogue
 
 from amuse_tasks.builders.conversation import FaceTrack, Recording, Turn
-from amuse_tasks.builders.task_rules import (BuildConfig, describe_people, overlap_ratio, plan_recording,
-                                             windows)
+from amuse_tasks.builders.clip_geometry import overlap_ratio, windows
+from amuse_tasks.builders.clip_plan import BuildConfig
+from amuse_tasks.builders.people import describe_people
+from amuse_tasks.builders.task_rules import plan_recording
 
 
 def _rec(turns=None, **kw) -> Recording:
