@@ -26,7 +26,11 @@ REQUIRED = (
     "schema_version", "id", "task", "clip_id", "video", "audio", "start", "end",
     "question", "options", "answer", "people", "segments", "scenes", "expected_tools", "cues",
 )
-OPTIONAL = ("faces", "rationale", "reference_trace", "split", "meta")
+OPTIONAL = ("faces", "query", "rationale", "reference_trace", "split", "meta")
+# ``query``: the facts the question states, machine-readable (for rule baselines and analysis; never
+# the answer): the quoted words, the quoted span [a, b] and the scene it points to (window seconds,
+# as the question writes them), the person it names, and one fact object per option.
+QUERY_KEYS = ("quote", "span", "person", "scene_start", "options")
 
 
 class RecordError(ValueError):
@@ -142,6 +146,8 @@ def validate_record(rec: Any, where: str = "<record>", root: str | Path | None =
         _check_str(where, f"people[{i}].description", p.get("description"), empty_ok=True)
         if p.get("face_track") is not None:
             _check_str(where, f"people[{i}].face_track", p["face_track"])
+        if "seat" in p:
+            _check_seat(where, f"people[{i}].seat", p["seat"])
     for i, s in enumerate(_check_list(where, "segments", rec["segments"])):
         _check_span(where, f"segments[{i}]", s)
         _check_str(where, f"segments[{i}].speaker", s.get("speaker"))
@@ -161,6 +167,8 @@ def validate_record(rec: Any, where: str = "<record>", root: str | Path | None =
     elif cues is not None:
         raise RecordError(where, "cues", f"expected an object, a relative path or null, got {type(cues).__name__}")
 
+    if "query" in rec:
+        _check_query(where, rec["query"], len(options))
     for i, tr in enumerate(_check_list(where, "faces", rec.get("faces", []))):
         if not isinstance(tr, dict):
             raise RecordError(where, f"faces[{i}]", "expected an object")
@@ -171,6 +179,36 @@ def validate_record(rec: Any, where: str = "<record>", root: str | Path | None =
             if not (isinstance(box, list) and len(box) == 4 and all(_is_num(x) for x in box)):
                 raise RecordError(where, f"faces[{i}].boxes[{j}].box", f"expected [x, y, w, h], got {box!r}")
     return rec
+
+
+def _check_seat(where: str, name: str, seat: Any) -> None:
+    """``{"column": 1-based from the left, "row": "top" | "bottom" | null}``."""
+    if not (isinstance(seat, dict) and isinstance(seat.get("column"), int) and seat["column"] >= 1
+            and seat.get("row") in (None, "top", "bottom")):
+        raise RecordError(where, name, f'expected {{"column": n >= 1, "row": "top"/"bottom"/null}}, got {seat!r}')
+
+
+def _check_query(where: str, query: Any, n_options: int) -> None:
+    if not isinstance(query, dict):
+        raise RecordError(where, "query", f"expected an object, got {type(query).__name__}")
+    extra = sorted(set(query) - set(QUERY_KEYS))
+    if extra:
+        raise RecordError(where, f"query.{extra[0]}", f"unknown key (one of {', '.join(QUERY_KEYS)})")
+    for k in ("quote", "person"):
+        if k in query:
+            _check_str(where, f"query.{k}", query[k])
+    span = query.get("span", [0, 0])
+    if not (isinstance(span, list) and len(span) == 2 and all(_is_num(x) for x in span) and span[0] <= span[1]):
+        raise RecordError(where, "query.span", f"expected [start, end] seconds, got {span!r}")
+    if "scene_start" in query and not _is_num(query["scene_start"]):
+        raise RecordError(where, "query.scene_start", f"expected seconds, got {query['scene_start']!r}")
+    if "options" in query:
+        facts = _check_list(where, "query.options", query["options"])
+        if len(facts) != n_options or not all(isinstance(f, dict) for f in facts):
+            raise RecordError(where, "query.options", f"expected one object per option ({n_options}), got {facts!r}")
+        for i, f in enumerate(facts):
+            if "seat" in f:
+                _check_seat(where, f"query.options[{i}].seat", f["seat"])
 
 
 def validate_cues(cues: dict, where: str = "<cues>") -> dict:

@@ -79,3 +79,22 @@ def test_lenient_load_keeps_good_records_and_counts_bad(tmp_path):
     assert [r["id"] for r in report.records] == ["a", "c"]
     assert report.errors == [f"{tmp_path / 'records.jsonl'}:2 (id='b'): field 'task': unknown task 'nope' "
                              "(one of avds, avsa, nsp, srid, stg, csnl)"]
+
+
+def test_query_and_seats_are_checked():
+    ok = good_record(query={"quote": "hello there", "span": [1.0, 2.0],
+                            "options": [{"seat": {"column": 1, "row": None}}, {"seat": {"column": 2, "row": "top"}}]})
+    ok["people"][0]["seat"] = {"column": 1, "row": None}
+    assert validate_record(ok, "x.jsonl:1") is ok
+    bad = [({"span": [2.0, 1.0]}, r"field 'query.span': expected \[start, end\]"),
+           ({"answer_letter": "B"}, r"field 'query.answer_letter': unknown key"),
+           ({"options": [{}]}, r"field 'query.options': expected one object per option \(2\)"),
+           ({"options": [{"seat": {"column": 0}}, {}]}, r"field 'query.options\[0\].seat'"),
+           ({"quote": ""}, r"field 'query.quote': expected a non-empty string")]
+    for query, message in bad:
+        with pytest.raises(RecordError, match=message):
+            validate_record(good_record(query=query), "x.jsonl:1")
+    seat = good_record()
+    seat["people"][1]["seat"] = {"column": 2, "row": "middle"}
+    with pytest.raises(RecordError, match=r"x.jsonl:1 \(id='r1'\): field 'people\[1\].seat'"):
+        validate_record(seat, "x.jsonl:1")

@@ -65,7 +65,9 @@ def draw_options(rng: random.Random, answer: str, others: list[str], cfg: BuildC
 
 
 def make_record(task: str, rid: str, clip_id: str, end: float, question: str, options: list[str], answer,
-            people: dict[str, str], turns: list[Turn], scenes: list[dict], meta: dict, faces_of: dict) -> dict:
+                people: dict[str, str], turns: list[Turn], scenes: list[dict], meta: dict, faces_of: dict,
+                query: dict | None = None) -> dict:
+    """A complete record but for ``video``/``audio``/``faces``; ``query``: what the question states (schema)."""
     segs = [{"speaker": t.speaker, "start": t.start, "end": min(t.end, end), "text": t.text}
             for t in turns if t.start < end]
     return {
@@ -74,7 +76,7 @@ def make_record(task: str, rid: str, clip_id: str, end: float, question: str, op
         "options": options, "answer": answer,
         "people": [{"label": p, "description": d, "face_track": faces_of.get(p)} for p, d in sorted(people.items())],
         "segments": segs, "scenes": scenes, "expected_tools": sorted(TASKS[task].expected_tools),
-        "cues": None, "meta": meta,
+        "cues": None, "query": query or {}, "meta": meta,
     }
 
 

@@ -36,7 +36,10 @@ def srid_record(turns: list[Turn], faces: list[FaceTrack], target: Turn, scenes:
          f"{target.start:.1f}-{target.end:.1f} s: which person in scene 2 is the same speaker?")
     people = {t.speaker: "" for t in turns}
     sc = [{"start": _r(a1), "end": _r(b1)}, {"start": _r(a2), "end": _r(b2)}]
-    return make_record("srid", f"{clip_id}-srid", clip_id, b2, q, options, letter, people, turns, sc, meta, {})
+    spans = {o: [round(firsts[p].start, 1), round(firsts[p].end, 1)] for p, o in phrase.items()}
+    query = {"span": [round(target.start, 1), round(target.end, 1)], "scene_start": round(a2, 1),
+             "options": [{"span": spans[o]} for o in options]}
+    return make_record("srid", f"{clip_id}-srid", clip_id, b2, q, options, letter, people, turns, sc, meta, {}, query)
 
 
 def srid_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
@@ -117,9 +120,10 @@ def csnl_clips(rec: Recording, cfg: BuildConfig, corpus: str) -> list[ClipPlan]:
              f"In which order did they happen?")
         meta = {"source": corpus, "recording": rec.id, "source_spans": [list(s) for s in spans],
                 "overlap_ratio": overlap_ratio(cturns)}
+        orders = {say(p): list(p) for p in [true_order, *picks]}
         r = make_record("csnl", f"{clip_id}-csnl", clip_id, off, q, options, letter,
-                    {t.speaker: "" for t in cturns}, cturns, [{"start": a, "end": b} for a, b in bounds],
-                    meta, faces_of(cfaces))
+                        {t.speaker: "" for t in cturns}, cturns, [{"start": a, "end": b} for a, b in bounds],
+                        meta, faces_of(cfaces), {"options": [{"order": orders[o]} for o in options]})
         r["rationale"] = "In the recording, " + ", then ".join(
             f"scene {true_order[c]} (from {chain[c][0]:.1f} s)" for c in range(n)) + " happened in that order."
         plans.append(ClipPlan(clip_id, [(rec.media, s, e) for s, e in spans], [r], cfaces, rec.audio))

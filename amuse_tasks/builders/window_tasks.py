@@ -32,9 +32,9 @@ class Window:
         return round(self.span[1] - self.span[0], 3)
 
     def record(self, task: str, end: float, question: str, options: list[str], answer, people: dict[str, str],
-               meta: dict | None = None) -> dict:
+               meta: dict | None = None, query: dict | None = None) -> dict:
         return make_record(task, f"{self.clip_id}-{task}", self.clip_id, end, question, options, answer, people,
-                           self.turns, [], {**self.meta, **(meta or {})}, faces_of(self.faces))
+                           self.turns, [], {**self.meta, **(meta or {})}, faces_of(self.faces), query)
 
 
 def avsa_record(w: Window, cfg: BuildConfig, rng: random.Random) -> dict | None:
@@ -49,7 +49,8 @@ def avsa_record(w: Window, cfg: BuildConfig, rng: random.Random) -> dict | None:
         options, letter = draw_options(rng, u.speaker, offered, cfg)
         q = (f'Who says "{u.text.strip()}" (from {u.start:.1f} s to {u.end:.1f} s)?' if u.text.strip()
              else f"Who is speaking from {u.start:.1f} s to {u.end:.1f} s?")
-        return w.record("avsa", w.duration, q, options, letter, people, {"turn": [u.start, u.end]})
+        query = {"span": [round(u.start, 1), round(u.end, 1)]} | ({"quote": u.text.strip()} if u.text.strip() else {})
+        return w.record("avsa", w.duration, q, options, letter, people, {"turn": [u.start, u.end]}, query)
     return None
 
 
@@ -92,15 +93,17 @@ def stg_record(w: Window, cfg: BuildConfig, rng: random.Random) -> dict | None:
             if u.speaker not in people:
                 continue
             q, answer = f'When does {u.speaker} say "{text}"?', [[u.start, u.end]]
+            query = {"quote": text, "person": u.speaker}
         else:
             people = describe_people(rec, [], faces)  # faces and static descriptions only
             people.update({k: v for k, v in rec.descriptions.items() if any(t.speaker == k for t in turns)})
             if u.speaker not in people:
                 continue
             q = f"When does {u.speaker} speak in the clip?"
+            query = {"person": u.speaker}
             answer = [list(iv) for iv in union((t.start, t.end) for t in turns if t.speaker == u.speaker)]
         others = describe_people(rec, turns, faces, avoid=u)
-        return w.record("stg", w.duration, q, [], answer, {**others, **people})
+        return w.record("stg", w.duration, q, [], answer, {**others, **people}, query=query)
     return None
 
 

@@ -2,6 +2,10 @@
 by fixed rules. It is a reported baseline row, and the proof that the tools can solve the tasks
 (with oracle tools it must be near perfect on AMUSE-Synth's choice tasks).
 
+What the question states it reads from the record's structured fields, never from the wording:
+``query`` (quote, span, person, scene start, one fact per option) and ``people[].seat``. A record
+without them (e.g. from a corpus builder) gets the whole clip as span and no quote.
+
 Rules (times are seconds from the clip start):
 - people -> faces: each person's description gives their seat at 0 s ("2nd from the left in the
   top row"); faces visible at the start are ranked into the same seats; face ids then follow the
@@ -28,11 +32,6 @@ from amuse_tasks.models.episode import Episode
 from amuse_tasks.schema import LETTERS
 
 NSP_LOOK = 0.5  # seconds before the nsp cut in which the next speaker's silent mouth opening is sought
-_QUOTE = re.compile(r'"(.+?)"')
-_SPAN = re.compile(r"from (\d+(?:\.\d+)?) s to (\d+(?:\.\d+)?) s")
-_SCENE_AT = re.compile(r"starts at (\d+(?:\.\d+)?) s")
-_SCENE_FROM = re.compile(r"\(from (\d+(?:\.\d+)?) s\)")
-_SEAT = re.compile(r"(\d+)(?:st|nd|rd|th) from the left(?: in the (top|bottom) row)?")
 _RAISES = re.compile(r"\b(problem|before i forget|worr|concern|trouble|risk|snag|just so you know|i heard)", re.IGNORECASE)  # phrases that raise an issue
 _WORD = re.compile(r"[a-z0-9']+")
 STOP = frozenset("""a an the and or but so of to in on at for with by from is are was were be been it its this that
@@ -57,9 +56,10 @@ def overlap_f1(a: list[str], b: list[str]) -> float:
     return 2 * p * r / (p + r)
 
 
-def parse_seat(text: str) -> tuple[int, str | None] | None:
-    m = _SEAT.search(text)
-    return (int(m.group(1)), m.group(2)) if m else None
+def seat_of(fact: dict) -> tuple[int, str | None] | None:
+    """(column, row) of a ``people[]`` entry or an option fact with a ``seat``."""
+    seat = fact.get("seat")
+    return (seat["column"], seat["row"]) if seat else None
 
 
 def seats(faces: list[dict], t: float) -> dict[str, tuple[int, str | None]]:
@@ -159,33 +159,40 @@ class BaselinePolicy:
         at = seats(faces, best_seat_time(faces, 0.0, min(first_cut - 0.3, 3.0)))
         out = {}
         for p in self.rec.get("people", []):
-            seat = parse_seat(p.get("description", ""))
+            seat = seat_of(p)
             for face, s in at.items():
                 if seat is not None and s == seat:
                     out[face] = p["label"]
         return out
 
+    @property
+    def query(self) -> dict:
+        return self.rec.get("query") or {}
+
+    def span(self) -> tuple[float, float]:
+        a, b = self.query.get("span") or (0.0, self.dur)
+        return float(a), min(float(b), self.dur)
+
     def letter(self, text: str | None, match=None) -> str:
-        """The option equal to ``text`` (or satisfying ``match``); else a stated guess (option A)."""
-        for i, opt in enumerate(self.rec["options"]):
-            if (match(opt) if match else opt == text):
+        """The option equal to ``text`` (or whose fact in ``query.options`` satisfies ``match``); else a
+        stated guess (option A)."""
+        facts = self.query.get("options") or [{}] * len(self.rec["options"])
+        for i, (opt, fact) in enumerate(zip(self.rec["options"], facts)):
+            if (match(fact) if match else opt == text):
                 return LETTERS[i]
         self.notes.append("No option matches the evidence; guessing A.")
         return "A"
 
     # -- tasks ----------------------------------------------------------------------------------
     def avsa(self) -> str:
-        q = self.rec["question"]
-        m = _SPAN.search(q)
         self.ep.write("<plan>Find the faces, check which face's lips move during the quoted span, "
                       "and map that face to a person by seat.</plan>")
-        a, b = (float(m.group(1)), float(m.group(2))) if m else (0.0, self.dur)
-        b = min(b, self.dur)
+        a, b = self.span()
         trans, tracked = self.call(("transcribe", {"start": round(a, 2), "end": round(b, 2)}),
                                    ("track_faces", {"start": 0.0, "end": round(self.dur, 2)}))
         faces, utts = (tracked or {}).get("faces", []), (trans or {}).get("utterances", [])
-        quote = _QUOTE.search(q)
-        own = max(utts, key=lambda u: overlap_f1(words(quote.group(1)), words(u["text"])), default=None) if quote else None
+        quote = self.query.get("quote")
+        own = max(utts, key=lambda u: overlap_f1(words(quote), words(u["text"])), default=None) if quote else None
         others = [u for u in utts if own is not None and u["voice"] != own["voice"]]
         face = self.speaking_face(faces, *exclusive(a, b, others))
         person = self.person_of_face(faces).get(face)
@@ -210,30 +217,25 @@ class BaselinePolicy:
         return f"Answer: {self.letter(person)}"
 
     def srid(self) -> str:
-        q = self.rec["question"]
-        m, later = _SPAN.search(q), _SCENE_AT.search(q)
         self.ep.write("<plan>Find the face speaking during the quoted span, then where that face sits in "
                       "the later scene.</plan>")
         _, tracked = self.whole("diarize", "track_faces")
         faces = (tracked or {}).get("faces", [])
-        a, b = (float(m.group(1)), float(m.group(2))) if m else (0.0, self.dur)
-        face = self.speaking_face(faces, a, min(b, self.dur))
-        t_later = float(later.group(1)) if later else 0.0
+        face = self.speaking_face(faces, *self.span())
+        t_later = float(self.query.get("scene_start", 0.0))
         at = seats(faces, best_seat_time(faces, t_later + 0.3, min(self.dur, t_later + 3.0)))
         seat = at.get(face)
         self.notes.append(f"{face} speaks the quote; in the scene from {t_later:.1f} s it sits at {seat}.")
-        return f"Answer: {self.letter(None, match=lambda o: seat is not None and parse_seat(o) == seat)}"
+        return f"Answer: {self.letter(None, match=lambda fact: seat is not None and seat_of(fact) == seat)}"
 
     def stg(self) -> str:
-        q = self.rec["question"]
-        quote = _QUOTE.search(q)
+        quote, name = self.query.get("quote"), self.query.get("person")
         self.ep.write("<plan>Find the matching speech in the transcript and voice segments, and report "
                       "its times.</plan>")
         diar, trans = self.whole("diarize", "transcribe")
-        name = next((p["label"] for p in self.rec.get("people", []) if re.search(rf"\b{re.escape(p['label'])}\b", q)), None)
         if quote:
             utts = (trans or {}).get("utterances", [])
-            target = words(quote.group(1))
+            target = words(quote)
             found: list[tuple[float, int, int]] = []
             for i in range(len(utts)):
                 for j in range(i, min(len(utts), i + 4)):
@@ -287,18 +289,16 @@ class BaselinePolicy:
         return "Answer: " + ", ".join(f"{a:.2f}-{b:.2f}" for a, b in spans)
 
     def csnl(self) -> str:
-        q = self.rec["question"]
-        quote, at = _QUOTE.search(q), _SCENE_FROM.search(q)
         self.ep.write("<plan>Read the transcript, find the earlier line that raises what the quoted line "
                       "answers, then who said it and in which scene.</plan>")
         trans, tracked = self.whole("transcribe", "track_faces")
         utts, faces = (trans or {}).get("utterances", []), (tracked or {}).get("faces", [])
-        t_payoff = float(at.group(1)) if at else self.dur
-        key = content(quote.group(1)) if quote else set()
+        t_payoff = float(self.query.get("scene_start", self.dur))
+        key = content(self.query.get("quote") or "")
         earlier = [u for u in utts if u["end"] <= t_payoff + 0.5]
         if not earlier or not key:
             self.notes.append("No earlier speech to link.")
-            return f"{self.letter(None, match=lambda o: False)}. No evidence."
+            return f"{self.letter(None, match=lambda fact: False)}. No evidence."
         # runs of up to 3 utterances: the transcript may split one line where the voice label flickers
         runs = [earlier[i:j] for i in range(len(earlier)) for j in range(i + 1, min(len(earlier), i + 3) + 1)]
         best = max(runs, key=lambda run: (len(key & content(" ".join(u["text"] for u in run))), -len(run),
@@ -310,7 +310,7 @@ class BaselinePolicy:
         person = self.person_of_face(faces).get(face)
         scene = 1 + sum(1 for c in cut_times(faces) if c <= setup["start"])
         self.notes.append(f'The issue is raised at {setup["start"]:.1f} s ("{setup["text"]}") by {face} ({person}), scene {scene}.')
-        letter = self.letter(f"{person}, in scene {scene}")
+        letter = self.letter(None, match=lambda fact: fact.get("person") == person and fact.get("scene") == scene)
         return f"Answer: {letter}. {person} raised it in scene {scene}: \"{setup['text']}\"."
 
     def avds(self) -> str:

@@ -23,8 +23,9 @@ from amuse_tasks.synth.voices import SAMPLE_RATE, VARIANTS, require_tools
 from amuse_tasks.tasks import TASKS
 
 # AMUSE-Synth dataset version: 2.0 removed the drawn next-speaker outline (pre-speech mouth motion
-# instead), hashed face letters, added distractor problems, paraphrases and echoed lines.
-SYNTH_VERSION = "2.0"
+# instead), hashed face letters, added distractor problems, paraphrases and echoed lines; 2.1 added
+# the structured ``query`` and ``people[].seat`` fields (media, questions and answers unchanged).
+SYNTH_VERSION = "2.1"
 MAX_SPEAKERS = 10
 
 

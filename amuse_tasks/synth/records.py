@@ -36,6 +36,16 @@ def _ts(x: float) -> str:
     return f"{x:.1f} s"
 
 
+def _q(x: float) -> float:
+    """A time as the question states it (``_ts``), for the record's ``query``."""
+    return round(x, 1)
+
+
+def _seat(seat) -> dict:
+    """A seat as ``people[].seat`` / ``query.options[].seat``: column from the left (1-based), row or None."""
+    return {"column": seat.col + 1, "row": None if seat.rows == 1 else ("top" if seat.row == 0 else "bottom")}
+
+
 def _choice(rng: random.Random, correct: str, others: list[str], slot: float) -> tuple[list[str], str]:
     """Up to MAX_OPTIONS options holding ``correct`` at the letter ``slot`` (in [0, 1)) falls on."""
     others = [o for o in dict.fromkeys(others) if o != correct]
@@ -78,12 +88,14 @@ class ClipRecords:
         return [p for p in self.mains if texts.count(self.text(p)) == 1 and len(self.text(p).split()) >= 3
                 and (scene is None or self.scene_of(p.start) == scene)]
 
-    def base(self, task: str, start: float, end: float, question: str, options: list[str], answer) -> dict:
+    def base(self, task: str, start: float, end: float, question: str, options: list[str], answer,
+             query: dict | None = None) -> dict:
         c = self.c
         start, end = _t(start), _t(end)
         first = c.looks[self.scene_of(start)]
         people = [{"label": name,
                    "description": f"at {_ts(0.0)}: {first.seats[i].where()}",
+                   "seat": _seat(first.seats[i]),
                    "face_track": f"face_{i + 1}"} for i, name in enumerate(self.names)]
         segments = [{"speaker": self.names[p.speaker], "start": p.start, "end": p.end, "text": self.text(p)}
                     for p in c.timeline.placed if p.start < end and p.end > start]
@@ -115,6 +127,7 @@ class ClipRecords:
             "expected_tools": sorted(TASKS[task].expected_tools),
             "cues": None,
             "faces": faces,
+            "query": query or {},
             "split": "test",
             "meta": {
                 "source": "amuse-synth",
@@ -147,7 +160,7 @@ class ClipRecords:
         a, b = self.c.timeline.scenes[k]
         q = f'Who says "{self.text(p)}" (from {_ts(p.start - a)} to {_ts(p.end - a)})?'
         opts, ans = _choice(self.rng, self.names[p.speaker], list(self.names), self.slots["avsa"])
-        return self.base("avsa", a, b, q, opts, ans)
+        return self.base("avsa", a, b, q, opts, ans, {"quote": self.text(p), "span": [_q(p.start - a), _q(p.end - a)]})
 
     def nsp(self) -> dict:
         end = self.c.timeline.nsp_end
@@ -166,7 +179,9 @@ class ClipRecords:
              f"in the scene that starts at {_ts(t_last)}. Where does that person sit in that scene?")
         seats = [look.seats[i].where() for i in range(len(self.names))]
         opts, ans = _choice(self.rng, seats[p.speaker], seats, self.slots["srid"])
-        return self.base("srid", 0.0, self.c.duration, q, opts, ans)
+        query = {"quote": self.text(p), "span": [_q(p.start), _q(p.end)], "scene_start": _q(t_last),
+                 "options": [{"seat": _seat(look.seats[seats.index(o)])} for o in opts]}
+        return self.base("srid", 0.0, self.c.duration, q, opts, ans, query)
 
     def echoed(self) -> list[Placed]:
         """The two utterances of an echoed line (same words, two speakers), or [] when none."""
@@ -185,11 +200,13 @@ class ClipRecords:
         if by_quote:
             q = f'When does {name} say "{self.text(p)}"? Answer with start-end in seconds.'
             answer = [[_t(p.start - a), _t(p.end - a)]]
+            query = {"quote": self.text(p), "person": name}
         else:
             q = f"When does {name} speak in this clip? Answer with every start-end interval in seconds."
             answer = _merge([(s.start - a, s.end - a) for s in self.c.timeline.placed
                              if s.speaker == p.speaker and s.start < b and s.end > a], b - a)
-        return self.base("stg", a, b, q, [], answer)
+            query = {"person": name}
+        return self.base("stg", a, b, q, [], answer, query)
 
     def csnl(self) -> dict:
         plot, tl = self.c.plot, self.c.timeline
@@ -203,10 +220,12 @@ class ClipRecords:
         # equally often, so neither a name nor a scene number stands out
         n_names = min(len(self.names), max(2, MAX_OPTIONS // k_payoff))
         names = [a_name] + self.rng.sample([n for n in self.names if n != a_name], n_names - 1)
+        facts = {f"{n}, in scene {k + 1}": {"person": n, "scene": k + 1} for n in names for k in range(k_payoff)}
         correct = f"{a_name}, in scene {k_setup + 1}"
-        others = [f"{n}, in scene {k + 1}" for n in names for k in range(k_payoff)]
-        opts, ans = _choice(self.rng, correct, others, self.slots["csnl"])
-        rec = self.base("csnl", 0.0, self.c.duration, q, opts, ans)
+        opts, ans = _choice(self.rng, correct, list(facts), self.slots["csnl"])
+        query = {"quote": self.text(payoff), "person": b_name, "scene_start": _q(tl.scenes[k_payoff][0]),
+                 "options": [facts[o] for o in opts]}
+        rec = self.base("csnl", 0.0, self.c.duration, q, opts, ans, query)
         rec["rationale"] = (f'In scene {k_setup + 1} ({_ts(setup.start)}-{_ts(setup.end)}) {a_name} says '
                             f'"{self.text(setup)}"; {b_name}\'s line in scene {k_payoff + 1} resolves that issue.')
         return rec
