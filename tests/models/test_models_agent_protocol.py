@@ -3,7 +3,6 @@ limit, modality ablations, and the chat backbones (tiny random HF model, a local
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from fake_chat_endpoint import fake_chat_endpoint
