@@ -13,13 +13,12 @@ a batch without aligned windows adds 0.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 import torch
 
-# "12.3-15.0", "12.3 s - 15 s", "[3.0s–4.5s]", "3 to 4.5 s"
-SPAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*s?\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*s?(?![\d.])")
+from amuse_tasks.metrics.temporal import find_intervals
+
 
 
 @dataclass
@@ -48,10 +47,9 @@ def stamped_lines(text: str, width: float) -> list[tuple[int, int, set[int]]]:
     out, pos = [], 0
     for line in text.split("\n"):
         spans = []
-        for m in SPAN.finditer(line):
-            t0, t1 = float(m.group(1)), float(m.group(2))
-            if t1 >= t0 and t1 - t0 < 3600:  # a span, not e.g. a score range or a date
-                spans.append((m.start(), set(_windows(t0, t1, width))))
+        for start, (t0, t1) in find_intervals(line):  # "12.3-15.0", "12.3 s - 15 s", "[3.0s–4.5s]", "3 to 4.5 s"
+            if t1 - t0 < 3600:  # a span, not e.g. a score range or a date
+                spans.append((start, set(_windows(t0, t1, width))))
         for i, (start, wins) in enumerate(spans):
             begin = 0 if i == 0 else start
             end = spans[i + 1][0] if i + 1 < len(spans) else len(line)

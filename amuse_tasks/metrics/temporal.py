@@ -26,19 +26,23 @@ def _seconds(token: str) -> float:
     return value
 
 
-def parse_intervals(text: str | None) -> list[Interval]:
-    """Every ``start-end`` interval in the text, in order; [] when there is none.
+def find_intervals(text: str | None) -> list[tuple[int, Interval]]:
+    """(character offset, interval) of every ``start-end`` interval in the text, in order (the one
+    grammar of a time span in text: answers, rewards, RAFT's temporal windows).
 
     An interval whose end is before its start is dropped (not a valid answer).
     """
-    if not text:
-        return []
     out = []
-    for m in _INTERVAL.finditer(text):
+    for m in _INTERVAL.finditer(text or ""):
         s, e = _seconds(m.group(1)), _seconds(m.group(2))
         if e >= s:
-            out.append((s, e))
+            out.append((m.start(), (s, e)))
     return out
+
+
+def parse_intervals(text: str | None) -> list[Interval]:
+    """Every ``start-end`` interval in the text, in order; [] when there is none."""
+    return [iv for _, iv in find_intervals(text)]
 
 
 def _length(intervals: list[Interval]) -> float:
