@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]  # raft_fixtures, tiny_models
 from raft_fixtures import make_qwen2, make_tokenizer, prompt_dataset, text_reward  # noqa: E402
 
 from raft_trl import RAFTConfig, RAFTTrainer  # noqa: E402

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tiny_models import make_qwen2, make_tokenizer
+
 from amuse_tasks.schema import RECORDS_FILE
 
 
@@ -110,43 +112,14 @@ def no_network(monkeypatch):
 
 
 # ---- a tiny model on disk -------------------------------------------------------------------------
-CORPUS = [
-    "<plan>check who speaks</plan><reflect>VOICE_1 matches FACE_A</reflect><answer>B</answer>",
-    "[0.0-2.5] VOICE_1: hello there. [2.5-4.0] VOICE_2: who is next? FACE_A left, FACE_B right",
-    "Answer: A. Speaker 1 talks at 3.0-4.5 s. 0123456789 abcdefghijklmnopqrstuvwxyz",
-] * 10
-CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-                 "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
 def tiny_tokenizer():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(
-        vocab_size=300, special_tokens=["<|im_start|>", "<|im_end|>", "<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   padding_side="left")
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
+    return make_tokenizer()
 
 
 def tiny_model_dir(path: Path, seed: int = 0) -> Path:
     """A 2-layer Qwen2 (random weights, safetensors) with its tokenizer, saved under ``path``."""
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    tok = tiny_tokenizer()
-    torch.manual_seed(seed)
-    cfg = Qwen2Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                      tie_word_embeddings=False, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    model = Qwen2ForCausalLM(cfg)
-    model.generation_config.eos_token_id = tok.eos_token_id
+    tok = make_tokenizer()
+    model = make_qwen2(tok, seed=seed, max_positions=4096)
     model.save_pretrained(path)  # safetensors
     tok.save_pretrained(path)
     return path
