@@ -2,6 +2,7 @@
 
 Validation names the file, the line and the field, so a broken dataset is fixed in one look.
 Media paths are relative to the dataset root; a path that leaves the root is rejected.
+One module on purpose (~300 lines): every rule a record must keep is read in one place.
 """
 
 from __future__ import annotations
