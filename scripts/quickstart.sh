@@ -19,7 +19,7 @@ echo "== lm-eval: six guided tasks with SmolLM2-135M-Instruct (loading the model
 OUT="results/quickstart/$(date +%Y%m%d-%H%M%S)"
 .venv/bin/amuse-eval run \
   --model hf \
-  --model_args "pretrained=$SMOL_DIR,gguf_file=$SMOL_GGUF,dtype=float32" \
+  --model_args "pretrained=$SMOL_DIR,gguf_file=$SMOL_GGUF,dtype=bfloat16" \
   --tasks amuse-guided \
   --apply_chat_template \
   --device cpu \
