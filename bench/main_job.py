@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> dict:
         root = work / "data"
         shutil.copytree(src, root, ignore=shutil.ignore_patterns("cues"))
         env = {**env, "AMUSE_DATA": str(root), "AMUSE_TOOL_CACHE": str(work / "tools")}
-        phases["perception, cold (amuse-cues, 60 records)"] = _run([str(BIN / "amuse-cues")], env)
+        workers = min(os.cpu_count() or 1, 4)  # as scripts/quickstart.sh
+        for n in sorted({1, workers}):  # side by side: one process, then the quickstart's workers (fresh caches each)
+            shutil.rmtree(root / "cues", ignore_errors=True)
+            shutil.rmtree(work / "tools", ignore_errors=True)
+            phases[f"perception, cold (amuse-cues --workers {n}, 60 records)"] = _run(
+                [str(BIN / "amuse-cues"), "--workers", str(n)], env)
         runs = {}
         extra = ["--limit", str(args.limit)] if args.limit else []
         for dtype in args.dtypes.split(","):
@@ -77,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load1 = [round(x, 2) for x in os.getloadavg()]
-    fixed = sum(phases.values())
+    fixed = sum(v for k, v in phases.items() if "--workers 1," not in k or workers == 1)  # the quickstart's phases
     rows = [[name, round(s, 1)] for name, s in phases.items()]
     rows += [[f"lm-eval, dtype={d} (model load + 60 prompts)", round(r["seconds"], 1)] for d, r in runs.items()]
     dts = list(runs)

@@ -14,7 +14,8 @@ SMOL_GGUF="$(basename "$(ls "$SMOL_DIR"/*.gguf | head -n 1)")"
 echo "== dataset (AMUSE-Synth, built once, ~15 s)"
 .venv/bin/python -c 'from amuse_tasks.default_set import default_root; print("dataset:", default_root())'
 echo "== perception: the guided cues of every record, offline tools (computed once, then read from cues/offline/)"
-.venv/bin/amuse-cues
+WORKERS="$(nproc)"; [ "$WORKERS" -gt 4 ] && WORKERS=4  # one process per core (the speech models run single-threaded)
+.venv/bin/amuse-cues --workers "$WORKERS"
 echo "== lm-eval: six guided tasks with SmolLM2-135M-Instruct (loading the model takes ~35 s)"
 OUT="results/quickstart/$(date +%Y%m%d-%H%M%S)"
 .venv/bin/amuse-eval run \

@@ -1,13 +1,16 @@
 """``amuse-cues``: precompute the guided cues (TR / VS / FC / LS) of a dataset with the perception tools.
 
     amuse-cues                                   # the default set, offline tools
+    amuse-cues --workers 2                       # two local processes, whole clips each
     amuse-cues --root DIR --tools "offline;transcribe=openai-whisper:/models/small.en.pt"
     torchrun --nproc_per_node 4 -m amuse_tasks.cli.cues --root DIR   # clips split across processes
 
 Writes ``DIR/cues/<tag>/<record id>.json`` (what guided tasks read) and ``DIR/cues/<tag>/index.json``.
 Resumable: records whose cue file exists are skipped. Processes (RANK / WORLD_SIZE of torchrun
-or accelerate) take whole clips round-robin, so a clip's perception runs once. One record that
-fails is logged and counted; the exit status is 1 when any failed.
+or accelerate, or ``--workers`` local ones) take whole clips, so a clip's perception runs once; the
+speech backends run single-threaded for determinism, so on a 2-core machine ``--workers 2`` is what
+uses both cores (the cue files are the same byte for byte). One record that fails is logged and
+counted; the exit status is 1 when any failed.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from tqdm import tqdm
@@ -52,6 +58,65 @@ def _write_index(root: Path, tag: str, backends: dict) -> Path:
     return folder / "index.json"
 
 
+class Unavailable(Exception):
+    """A backend is missing: the same for every record, so the run stops with the fix."""
+
+
+def compute(records: list[dict], root: Path, chosen: dict, cache_dir: str, overwrite: bool, progress=None) -> Counter:
+    """Cue files of ``records`` (counts: done, skipped, failed, cache hits/misses); raises ``Unavailable``."""
+    from amuse_tasks.tools.backends import backends_tag
+    from amuse_tasks.tools.cache import ToolCache
+
+    tag, cache, counts = backends_tag(chosen), ToolCache(cache_dir), Counter()
+    for rec in records:
+        counts += _one(rec, root, chosen, cache, overwrite, tag)
+        if progress is not None:
+            progress.update(1)
+    counts["hits"], counts["misses"] = cache.hits, cache.misses
+    return counts
+
+
+def _one(rec: dict, root: Path, chosen: dict, cache, overwrite: bool, tag: str) -> Counter:
+    from amuse_tasks.cues import tool_cues, tool_cues_path
+    from amuse_tasks.schema import RECORDS_FILE
+    from amuse_tasks.tools.base import BackendUnavailable
+
+    path = root / tool_cues_path(tag, rec["id"])
+    if not overwrite and path.is_file() and _valid_file(path):
+        return Counter(skipped=1)
+    try:
+        cues = tool_cues(rec, root, backends=chosen, cache=cache)
+    except BackendUnavailable as e:
+        raise Unavailable(str(e)) from None
+    except Exception as e:  # one bad record (broken media) is logged and counted
+        log.warning("record %s: %s: %s", rec["id"], type(e).__name__, e)
+        return Counter(failed=1)
+    if not (root / RECORDS_FILE).is_file():  # never create a dataset folder that was removed meanwhile
+        raise Unavailable(f"{root / RECORDS_FILE} disappeared during the run")
+    write_json_atomic(path, cues)
+    return Counter(done=1)
+
+
+def _worker(records, root, chosen, cache_dir, overwrite) -> Counter:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return compute(records, root, chosen, cache_dir, overwrite)
+
+
+def compute_in_workers(records: list[dict], root: Path, chosen: dict, cache_dir: str, overwrite: bool, workers: int,
+                       progress) -> Counter:
+    """``compute`` in ``workers`` spawned processes, one clip per job (its records share the tool results)."""
+    by_clip: dict[str, list[dict]] = {}
+    for r in records:
+        by_clip.setdefault(r["clip_id"], []).append(r)
+    total = Counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = {pool.submit(_worker, recs, root, chosen, cache_dir, overwrite): len(recs) for recs in by_clip.values()}
+        for job in as_completed(jobs):
+            total += job.result()
+            progress.update(jobs[job])
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="amuse-cues", description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", help="dataset root (default: $AMUSE_DATA, else the embedded default set)")
@@ -61,14 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", help="comma-separated task ids (default all)")
     ap.add_argument("--limit", type=int, help="at most this many records (per process)")
     ap.add_argument("--overwrite", action="store_true", help="recompute existing cue files")
+    ap.add_argument("--workers", type=int, default=1, help="local processes, whole clips each (default 1)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from amuse_tasks.cues import tool_cues, tool_cues_path
-    from amuse_tasks.schema import RECORDS_FILE, load_records
+    from amuse_tasks.schema import load_records
     from amuse_tasks.tools.backends import backends_tag, parse_backends
-    from amuse_tasks.tools.base import BackendUnavailable
-    from amuse_tasks.tools.cache import ToolCache, default_cache_dir
+    from amuse_tasks.tools.cache import default_cache_dir
 
     try:
         chosen = parse_backends(args.tools)
@@ -85,33 +149,25 @@ def main(argv: list[str] | None = None) -> int:
     report = load_records(root, strict=False, tasks=args.tasks.split(",") if args.tasks else None)
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     records = _shard(report.records, rank, world)[: args.limit]
-    cache = ToolCache(args.tool_cache or default_cache_dir())
-    done = skipped = failed = 0
+    cache_dir = str(args.tool_cache or default_cache_dir())
+    workers = max(1, min(args.workers, len({r["clip_id"] for r in records}) or 1))
     t0 = time.perf_counter()
-    for rec in tqdm(records, desc=f"amuse-cues[{tag}] rank {rank}/{world}", disable=rank != 0 and world > 1):
-        path = root / tool_cues_path(tag, rec["id"])
-        if not args.overwrite and path.is_file() and _valid_file(path):
-            skipped += 1
-            continue
+    with tqdm(total=len(records), desc=f"perception[{tag}] rank {rank}/{world}", unit="record",
+              disable=rank != 0 and world > 1) as bar:
         try:
-            cues = tool_cues(rec, root, backends=chosen, cache=cache)
-        except BackendUnavailable as e:  # the same for every record: stop with the fix
+            if workers > 1:
+                counts = compute_in_workers(records, root, chosen, cache_dir, args.overwrite, workers, bar)
+            else:
+                counts = compute(records, root, chosen, cache_dir, args.overwrite, bar)
+        except Unavailable as e:
             print(f"amuse-cues: error: {e}", file=sys.stderr)
             return 2
-        except Exception as e:  # one bad record (broken media) is logged and counted
-            log.warning("record %s: %s: %s", rec["id"], type(e).__name__, e)
-            failed += 1
-            continue
-        if not (root / RECORDS_FILE).is_file():  # never create a dataset folder that was removed meanwhile
-            print(f"amuse-cues: error: {root / RECORDS_FILE} disappeared during the run", file=sys.stderr)
-            return 2
-        write_json_atomic(path, cues)
-        done += 1
+    done, skipped, failed = counts["done"], counts["skipped"], counts["failed"]
     (root / "cues" / tag).mkdir(parents=True, exist_ok=True)
     index = _write_index(root, tag, chosen)
     secs = time.perf_counter() - t0
-    print(f"amuse-cues: rank {rank}/{world}: {done} computed, {skipped} already there, {failed} failed, "
-          f"{len(report.errors)} invalid records skipped; perception cache {cache.hits} hits / {cache.misses} misses; "
+    print(f"amuse-cues: rank {rank}/{world} ({workers} worker{'s' if workers > 1 else ''}): {done} computed, "
+          f"{skipped} already there, {failed} failed, {len(report.errors)} invalid records skipped; perception cache {counts['hits']} hits / {counts['misses']} misses; "
           f"{secs:.1f} s; index {index}")
     return 1 if failed else 0
 

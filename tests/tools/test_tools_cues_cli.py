@@ -100,3 +100,16 @@ def test_guided_tasks_default_to_tool_cues(small_root, monkeypatch):
     # a record whose media is gone: labelled empty cues, no crash
     broken = {**doc, "id": "gone", "audio": "clips/missing.wav", "video": "clips/missing.mp4"}
     assert "perception failed" in doc_to_text_guided(broken)
+
+
+def test_workers_write_the_same_cue_files(small_root, tmp_path_factory, capsys):
+    root, keep = small_root
+    files = {}
+    for workers in (1, 2):
+        out = tmp_path_factory.mktemp(f"w{workers}")
+        shutil.copytree(root, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("cues"))
+        assert main(["--root", str(out), "--tools", "oracle", "--tool-cache", str(out / "c"),
+                     "--workers", str(workers)]) == 0
+        assert f"({workers} worker{'s' if workers > 1 else ''}): {len(keep)} computed" in capsys.readouterr().out
+        files[workers] = {p.name: p.read_bytes() for p in (out / "cues" / "oracle").glob("*.json") if p.name != "index.json"}
+    assert files[1] == files[2] and len(files[1]) == len(keep)

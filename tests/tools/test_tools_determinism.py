@@ -33,3 +33,19 @@ def test_offline_cues_are_identical_at_1_and_2_threads(short_avsa, synth_root, t
         outs.append(proc.stdout)
     assert outs[0] == outs[1]
     assert '"TR"' in outs[0] and '"FC"' in outs[0]
+
+
+def test_a_transcript_does_not_depend_on_what_the_process_transcribed_before(synth_root):
+    """Whisper's temperature fallback samples from a generator CTranslate2 shares across calls, so the same
+    window decoded again later in a process (or by another ``amuse-cues`` worker) gave other words: greedy
+    decoding only. s0c000-stg is a window where the fallback used to sample."""
+    from amuse_tasks.schema import load_records
+    from amuse_tasks.tools.asr_faster_whisper import FasterWhisperASR
+    from amuse_tasks.tools.clip import Clip
+
+    records = {r["id"]: r for r in load_records(synth_root).records}
+    asr = FasterWhisperASR()
+    window = Clip.from_record(records["s0c000-stg"], synth_root)
+    first = asr.run(window)
+    asr.run(Clip.from_record(records["s0c001-avds"], synth_root))
+    assert asr.run(window) == first
