@@ -29,6 +29,8 @@ BENCHMARKS = {
     "shortcuts": (["--seed", "101", "--per-task", "40", "--tools", "oracle|offline"], ["--per-task", "10"]),
     "raft_learning": (["--steps", "8", "--k", "4", "--tokens", "32", "--limit", "5"],
                       ["--steps", "1", "--k", "2", "--tokens", "16", "--limit", "1"]),
+    "main_job": ([], ["--limit", "1"]),
+    "fresh_clone": ([], ["--quickstart-args=--limit 1", "--no-tests"]),
 }
 
 
