@@ -79,6 +79,9 @@ def test_backend_specs():
     assert chosen == {"asr": "openai-whisper:tiny.en", "diarize": "pyannote:/m/p.yaml", "faces": "haar",
                       "lipsync": "correlation", "vad": "silero"}
     assert backends_tag(parse_backends("offline")) == "offline"
+    assert parse_backends("trained") == {"asr": "faster-whisper", "diarize": "ge2e", "faces": "dlib",
+                                         "lipsync": "landmarks", "vad": "silero"}
+    assert backends_tag(parse_backends("trained;faces=dlib")) == "trained"
     assert backends_tag(chosen) == "openai-whisper-tiny.en+pyannote-p.yaml+haar+correlation+silero"
     for bad, message in (("online", "unknown preset"), ("offline;transcribe=whisperx", "no asr backend 'whisperx'"),
                          ("offline;smell=nose", "unknown tool 'smell'"), ("transcribe=oracle;oracle", "must come first")):
