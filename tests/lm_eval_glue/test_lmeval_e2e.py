@@ -40,8 +40,12 @@ def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
         for name, value in _expected_metrics(task, right).items():
             assert metric(res, task, name) == pytest.approx(value, abs=1e-6), (task, name)
     assert not [k for t in ALL_TASK_NAMES for k in res["results"][t] if "judge" in k]  # no judge unless asked
-    for group in ("amuse", "amuse-zeroshot", "amuse-guided", "amuse-agentic"):
-        assert metric(res, group, "acc_lenient") == (1.0 if right else 0.0)
+    for mode in ("zeroshot", "guided", "agentic"):  # accuracy is averaged only over the four choice tasks
+        assert metric(res, f"amuse-{mode}-choice", "acc_lenient") == (1.0 if right else 0.0)
+        assert metric(res, f"amuse-{mode}-choice", "parse_fail") == 0.0
+    for group in ("amuse", "amuse-zeroshot", "amuse-guided", "amuse-agentic"):  # no score over unlike tasks
+        rows = {**res["results"].get(group, {}), **res.get("groups", {}).get(group, {})}
+        assert not [k for k in rows if k.split(",")[0] in ("acc_lenient", "acc_strict", "parse_fail")], (group, rows)
     # the oracle's CIDEr of a perfect summary is 10 per sample (x100)
     if right:
         assert metric(res, "amuse_avds_guided", "cider") == pytest.approx(1000.0)

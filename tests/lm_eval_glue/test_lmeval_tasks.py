@@ -17,7 +17,8 @@ from amuse_tasks.lm_eval_glue.dataset import custom_dataset, data_root
 from amuse_tasks.lm_eval_glue.registration import patch_task_manager, task_dir
 from amuse_tasks.tasks import ALL_TASK_NAMES, TASKS
 
-GROUPS = {"amuse", "amuse-zeroshot", "amuse-guided", "amuse-agentic"}
+GROUPS = {"amuse", "amuse-zeroshot", "amuse-guided", "amuse-agentic",
+          "amuse-zeroshot-choice", "amuse-guided-choice", "amuse-agentic-choice"}
 LIMIT = 3
 
 
@@ -47,7 +48,7 @@ def test_all_18_load_with_docs(loaded, synth_root):
         tid = name.split("_")[1]
         assert len(task.eval_docs) == n_records[tid] > 0, name
         assert all(d["task"] == tid for d in task.eval_docs)
-        assert task.config.metadata["version"] == 2.0
+        assert task.config.metadata["version"] == 2.1
 
 
 @pytest.mark.parametrize("name", ALL_TASK_NAMES)
