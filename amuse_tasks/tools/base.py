@@ -1,9 +1,15 @@
-"""What every perception backend shares: the two kinds of failure and the optional-import check."""
+"""What every perception backend shares: the two kinds of failure, the optional-import check, and how
+times in tool results are rounded."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
+
+
+def seconds(x: float) -> float:
+    """A time in a tool result: seconds, 2 decimals."""
+    return round(float(x), 2)
 
 
 class ToolError(ValueError):

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from amuse_tasks.tools.backends import backends_tag, build_backend, parse_backends
-from amuse_tasks.tools.base import ToolError
+from amuse_tasks.tools.base import ToolError, seconds as _r
 from amuse_tasks.tools.cache import ToolCache, cache_key, default_cache_dir, file_hash
 from amuse_tasks.tools.calls import CALL_TIMEOUT, TimedRunner, quote, run_call
 from amuse_tasks.tools.clip import Clip
@@ -29,10 +29,6 @@ TIME_SLACK = 0.05  # seconds past the window end still accepted (rounding in the
 
 def _overlaps(item: dict, start: float, end: float) -> bool:
     return item["start"] < end and item["end"] > start
-
-
-def _r(x: float) -> float:
-    return round(float(x), 2)
 
 
 class Toolbox:

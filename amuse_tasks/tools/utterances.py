@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-
-def _r(x: float) -> float:
-    return round(float(x), 2)
+from amuse_tasks.tools.base import seconds as _r
 
 
 def voice_at(turns: list[dict], voices: dict[str, str], start: float, end: float) -> str:
