@@ -156,11 +156,12 @@ def tool_cues(record: dict, root, *, backends: str | dict = "offline", kinds=CUE
     face visible during each voice segment (the same layout as ``oracle_cues``). Raises on a
     missing backend or broken media (the caller decides whether one record may fail).
     """
+    from amuse_tasks.tools.backends import backends_fingerprint
     from amuse_tasks.tools.toolbox import Toolbox
 
     tb = Toolbox.for_record(record, root, backends=backends, cache=cache)
     dur = round(record["end"] - record["start"], 3)
-    cues: dict = {"source": f"tools:{tb.tag}"}
+    cues: dict = {"source": f"tools:{tb.tag}", "backends": backends_fingerprint(tb.chosen)}
     if "TR" in kinds:
         cues["TR"] = tb.transcribe(0.0, dur)["utterances"]
     if "VS" in kinds or "LS" in kinds:
@@ -185,26 +186,43 @@ def tool_cues_path(tag: str, record_id: str) -> str:
     return f"{CUES_DIR}/{tag}/{safe}.json"
 
 
+def read_tool_cues(path: Path, chosen: dict) -> dict | None:
+    """The cue file at ``path`` when it is valid and was written by the ``chosen`` backends with their
+    current settings; else None (missing, broken or stale: the caller recomputes it)."""
+    import logging
+
+    from amuse_tasks.schema import validate_cues
+    from amuse_tasks.tools.backends import backends_fingerprint
+
+    if not path.is_file():
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            cues = validate_cues(json.load(f), str(path))
+    except ValueError as e:  # a broken file is recomputed
+        logging.getLogger(__name__).warning("recomputing cues: %s", e)
+        return None
+    if cues.get("backends") != backends_fingerprint(chosen):
+        logging.getLogger(__name__).warning("recomputing cues: %s was written by other tool backends or settings", path)
+        return None
+    return cues
+
+
 def guided_cues(record: dict, root, source: str = "offline", *, cache=None) -> dict:
     """The cues a guided prompt shows: ``oracle`` (ground truth, the labelled ablation), ``none``
     (cues removed, ablation), or a tool backend spec (default ``offline``): read from
     ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote it, else computed now (cached) and written there."""
-    from amuse_tasks.schema import validate_cues
     from amuse_tasks.tools.backends import backends_tag, parse_backends
 
     if source == "oracle":
         return oracle_cues(record)
     if source == "none":
         return {"source": "none (cues removed)"}
-    path = Path(root) / tool_cues_path(backends_tag(parse_backends(source)), record["id"])
-    if path.is_file():
-        try:
-            with open(path, encoding="utf-8") as f:
-                return validate_cues(json.load(f), str(path))
-        except ValueError as e:  # a broken file is recomputed
-            import logging
-
-            logging.getLogger(__name__).warning("recomputing cues: %s", e)
+    chosen = parse_backends(source)
+    path = Path(root) / tool_cues_path(backends_tag(chosen), record["id"])
+    cues = read_tool_cues(path, chosen)
+    if cues is not None:
+        return cues
     cues = tool_cues(record, root, backends=source, cache=cache)
     write_json_atomic(path, cues)
     return cues

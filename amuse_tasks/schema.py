@@ -222,7 +222,7 @@ def validate_cues(cues: dict, where: str = "<cues>") -> dict:
     if not isinstance(cues, dict):
         raise RecordError(where, "cues", f"expected an object, got {type(cues).__name__}")
     _check_str(where, "cues.source", cues.get("source"))
-    extra = sorted(set(cues) - set(CUE_KINDS) - {"source", "errors"})
+    extra = sorted(set(cues) - set(CUE_KINDS) - {"source", "backends", "errors"})
     if extra:
         raise RecordError(where, f"cues.{extra[0]}", f"unknown cue kind (one of {', '.join(CUE_KINDS)})")
     need = {"TR": ("voice", "text"), "VS": ("voice",), "FC": ("face",), "LS": ("face",)}

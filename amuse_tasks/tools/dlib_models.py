@@ -1,11 +1,13 @@
 """dlib's trained face models, found inside the ``face-recognition-models`` package (MIT; the
-68-point landmarks are from iBUG 300-W, the 128-d ResNet descriptor from dlib's face recognition
-model) and loaded once per process."""
+68-point landmarks are trained on iBUG 300-W, whose terms exclude commercial use; the 128-d ResNet
+descriptor is dlib's face recognition model) and loaded once per process."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+
+import numpy as np
 
 from amuse_tasks.tools.base import BackendUnavailable, require
 
@@ -44,3 +46,18 @@ def mouth_opening(shape) -> float:
     gap = sum(abs(p[b][1] - p[a][1]) for a, b in ((61, 67), (62, 66), (63, 65))) / 3.0
     width = max(1.0, abs(p[54][0] - p[48][0]))
     return gap / width
+
+
+def mouth_darkness(gray: np.ndarray, shape, box) -> float:
+    """How much darker the inside of the outer lip contour (points 48-59) is than the face box, as a
+    fraction of the face's mean grey: an open mouth shows the dark oral cavity."""
+    import cv2
+
+    lips = np.array([(shape.part(i).x, shape.part(i).y) for i in range(48, 60)], np.int32)
+    mask = np.zeros(gray.shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(lips), 1)
+    x, y, w, h = (max(0, int(v)) for v in box)
+    face = float(gray[y:y + h, x:x + w].mean()) if w and h else 0.0
+    if not mask.any() or face <= 0:
+        return 0.0
+    return 1.0 - float(gray[mask > 0].mean()) / face

@@ -3,8 +3,7 @@
 dlib's HOG face detector (built into ``dlib-bin``; frames upsampled once, so faces from ~40 px are
 found), IoU tracking that ends at shot changes, and for identity across cuts the mean of dlib's
 128-d ResNet face descriptors of each track (``face-recognition-models``), linked when their
-cosine distance is small. Every detection also carries its mouth opening from the 68-point
-landmarks (``mouth``: ``[[t, opening]]``), which the ``landmarks`` lip-sync backend reads.
+cosine distance is small (the 68-point landmarks align each face for its descriptor).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ class DlibFaces:
                          "embedding": "dlib-resnet-128", "id_distance": ID_DISTANCE, "max_gap": 2.0, "cut_threshold": 12.0}
 
     def run(self, clip: Clip, ctx=None) -> list[dict]:
-        """Tracks ``{id, start, end, boxes: [[t, x, y, w, h]], mouth: [[t, opening]]}`` (seconds from the window start)."""
+        """Tracks ``{id, start, end, boxes: [[t, x, y, w, h]]}`` (seconds from the window start)."""
         require("dlib", "dlib-bin", "faces=dlib")
         cv2 = require("cv2", "'opencv-python-headless<5'", "faces=dlib")
         detector = dlib_models.load("detector", "faces=dlib")
@@ -54,6 +53,4 @@ class DlibFaces:
             emb = np.mean([e / (np.linalg.norm(e) + 1e-9) for e in embs], axis=0)
             tr["embedding"] = (emb / (np.linalg.norm(emb) + 1e-9)).tolist()
         tracks = identities(tracks, max_distance=ID_DISTANCE)
-        return [{"id": tr["id"], "start": tr["start"], "end": tr["end"], "boxes": tr["boxes"],
-                 "mouth": [[b[0], round(dlib_models.mouth_opening(found[(b[0], tuple(b[1:]))][1]), 4)] for b in tr["boxes"]]}
-                for tr in tracks]
+        return [{"id": tr["id"], "start": tr["start"], "end": tr["end"], "boxes": tr["boxes"]} for tr in tracks]

@@ -4,12 +4,18 @@ For each face track, the lower-middle part of its box (the mouth region) is crop
 sampled at ``fps``; its activity is how dark it is (an open mouth shows the dark oral cavity),
 relative to that face's own range over the window. Speech energy is the audio RMS over the same
 frame intervals. The score of a face over a span is the fraction of the span's speech frames
-(RMS above a tenth of the clip's loud level) in which that face's mouth is open (activity above
-the midpoint of its range): 1 = its mouth is open whenever speech is heard, 0 = never. A frame
-co-activity measure rather than a Pearson correlation, because under overlapping speech the
-correlation with the mixed energy rates every talking face alike. It is not SyncNet: no learned
-audio-visual embedding and no offset search. ``mouth_open`` is the fraction of all sampled frames
-of the span (speech or not) with the mouth open: a face getting ready to speak opens it silently.
+(RMS above a tenth of the clip's loud level) in which that face's mouth moves, i.e. its opening
+changed by more than MOVE of its range since the previous frame: articulating, not just open (a
+face about to speak holds its mouth ajar, still). 1 = its mouth moves whenever speech is heard,
+0 = never. A frame co-activity measure rather than a Pearson correlation, because under
+overlapping speech the correlation with the mixed energy rates every talking face alike. It is
+not SyncNet: no learned audio-visual embedding and no offset search. ``mouth_open`` is the
+fraction of all sampled frames of the span (speech or not) with the mouth at least ajar (above
+AJAR of its range): a face getting ready to speak opens it a little, silently.
+
+Measured with the rule baseline on AMUSE-Synth (seed 101, 20 records per task, ``offline``
+preset): scoring "open" frames instead of moving ones gave avsa 0.75 / nsp 0.50 / csnl 0.35,
+moving frames give 0.85 / 0.80 / 0.55 (MOVE 0.1-0.2 all alike).
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from amuse_tasks.tools.base import require
 from amuse_tasks.tools.clip import SAMPLE_RATE, Clip
 
 CHUNK = 5.0  # seconds of video decoded at a time (bounded memory)
+MOVE = 0.15  # a mouth moves (articulates) when its opening changes by this share of its own range between frames
+AJAR = 0.25  # it is ajar (``mouth_open``: about to speak, silently) above this share of its range
+SCORE = f"moving-mouth fraction of speech frames (move {MOVE}, ajar {AJAR})"
 
 
 def box_at(track: dict, t: float) -> list | None:
@@ -53,7 +62,7 @@ class CorrelationLipSync:
     def __init__(self, option: str | None = None):
         self.fps = float(option) if option else 12.0
         self.settings = {"fps": self.fps, "mouth": "lower 35% x middle 60%", "activity": "darkness",
-                         "score": "open-mouth fraction of speech frames"}
+                         "score": SCORE}
 
     def mouth_measure(self):
         """``f(rgb frame, face box) -> mouth activity or None``: here the darkness of the mouth region."""
@@ -91,22 +100,28 @@ class CorrelationLipSync:
 
     @staticmethod
     def score(series: list[list], rms: list, start: float, end: float) -> dict:
-        """Fraction of the speech frames in [start, end] during which this face's mouth is open.
+        """Fraction of the speech frames in [start, end] during which this face's mouth moves.
 
         series: the activity series of each track of this face (each judged against its own range,
         since lighting changes between scenes)."""
-        open_at: dict[float, bool] = {}
+        opening: dict[float, float] = {}  # each frame's opening relative to the track's own range
+        moving: dict[float, bool] = {}  # ... and whether it changed by more than MOVE since the frame before
         for activity in series:
             if len(activity) < 4:
                 continue
             values = np.array([a for _, a in activity])
             lo, hi = np.percentile(values, 20), np.percentile(values, 95)
-            for t, a in activity:  # a mouth region that never changes gives no evidence of speaking
-                open_at[round(t, 4)] = bool(hi - lo >= 1.0 and a > lo + 0.5 * (hi - lo))
+            if hi - lo < 1.0:  # a mouth region that never changes gives no evidence of speaking
+                rel = np.zeros(len(values))
+            else:
+                rel = (values - lo) / (hi - lo)
+            for k, (t, _) in enumerate(activity):
+                opening[round(t, 4)] = float(rel[k])
+                moving[round(t, 4)] = bool(k > 0 and abs(rel[k] - rel[k - 1]) > MOVE)
         loud = np.percentile([e for _, e in rms], 95) if rms else 0.0
-        visible = [t for t in open_at if start <= t <= end]
-        mouth = round(sum(open_at[t] for t in visible) / len(visible), 3) if visible else 0.0
-        seen = [round(t, 4) for t, e in rms if start <= t <= end and e > 0.1 * loud and round(t, 4) in open_at]
+        visible = [t for t in opening if start <= t <= end]
+        mouth = round(sum(opening[t] > AJAR for t in visible) / len(visible), 3) if visible else 0.0
+        seen = [round(t, 4) for t, e in rms if start <= t <= end and e > 0.1 * loud and round(t, 4) in moving]
         if not seen:
             return {"score": 0.0, "mouth_open": mouth, "frames": 0, "note": "no speech while this face is visible in this span"}
-        return {"score": round(sum(open_at[t] for t in seen) / len(seen), 3), "mouth_open": mouth, "frames": len(seen)}
+        return {"score": round(sum(moving[t] for t in seen) / len(seen), 3), "mouth_open": mouth, "frames": len(seen)}

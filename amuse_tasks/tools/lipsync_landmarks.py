@@ -1,11 +1,14 @@
 """Lip-sync backend ``landmarks``: mouth opening from dlib's trained 68-point landmarks against the
 speech energy, an active-speaker score without learned audio-visual weights (none ship offline).
 
-At ``fps`` (default 12) the landmarks are fitted inside each face track's box (interpolated from
-the face backend's detections), giving the inner-lip gap over the mouth width per frame. The
-score is the same co-activity as the ``correlation`` backend (``lipsync_correlation.score``):
-the fraction of speech frames in which the face's mouth is open relative to its own range;
-``mouth_open`` the fraction of all frames with the mouth open (speaking or about to).
+At ``fps`` (default 12) the landmarks are fitted inside each face track's box (the face backend's
+detection nearest in time). A frame's mouth activity adds two readings of the fitted lips, in
+percent: the inner-lip gap over the mouth width (geometry) and how much darker the inside of the
+outer lip contour is than the face (the open oral cavity; teeth or a blurred face can hide the
+gap, not both). Per-frame separation of a face's speaking from its silent frames on AMUSE-Synth
+(ROC AUC, ground-truth boxes, 6 clips): gap alone 0.71, lip darkness 0.91, both 0.90, the
+``correlation`` backend's fixed lower-face region 0.74. The score is the same co-activity as
+the ``correlation`` backend (``lipsync_correlation.score``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 
 from amuse_tasks.tools import dlib_models
 from amuse_tasks.tools.base import require
-from amuse_tasks.tools.lipsync_correlation import CorrelationLipSync
+from amuse_tasks.tools.lipsync_correlation import SCORE, CorrelationLipSync
 
 
 class LandmarkLipSync(CorrelationLipSync):
@@ -22,16 +25,19 @@ class LandmarkLipSync(CorrelationLipSync):
 
     def __init__(self, option: str | None = None):
         self.fps = float(option) if option else 12.0
-        self.settings = {"fps": self.fps, "mouth": "dlib 68-point inner-lip gap / mouth width",
-                         "score": "open-mouth fraction of speech frames"}
+        self.settings = {"fps": self.fps, "mouth": "dlib 68-point inner-lip gap / mouth width + lip-contour darkness",
+                         "score": SCORE}
 
     def mouth_measure(self):
-        """The inner-lip gap over the mouth width (percent), landmarks fitted inside the face box."""
+        """Inner-lip gap / mouth width + lip-contour darkness (percent), landmarks fitted inside the face box."""
         dlib = require("dlib", "dlib-bin", "lip_sync=landmarks")
+        cv2 = require("cv2", "'opencv-python-headless<5'", "lip_sync=landmarks")
         shapes = dlib_models.load("landmarks", "lip_sync=landmarks")
 
         def opening(rgb: np.ndarray, box) -> float:
             x, y, w, h = (int(v) for v in box)
-            shape = shapes(np.ascontiguousarray(rgb), dlib.rectangle(x, y, x + w, y + h))
-            return 100.0 * dlib_models.mouth_opening(shape)
+            rgb = np.ascontiguousarray(rgb)
+            shape = shapes(rgb, dlib.rectangle(x, y, x + w, y + h))
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            return 100.0 * (dlib_models.mouth_opening(shape) + dlib_models.mouth_darkness(gray, shape, box))
         return opening

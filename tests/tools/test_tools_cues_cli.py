@@ -79,7 +79,9 @@ def test_guided_cues_sources(small_root):
 
 def test_guided_tasks_default_to_tool_cues(small_root, monkeypatch):
     from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, cue_source, custom_dataset
+    from amuse_tasks.cues import read_tool_cues
     from amuse_tasks.lm_eval_glue.docs import doc_to_text_guided
+    from amuse_tasks.tools.backends import backends_fingerprint, parse_backends
 
     root, keep = small_root
     monkeypatch.delenv("AMUSE_CUES", raising=False)
@@ -93,10 +95,19 @@ def test_guided_tasks_default_to_tool_cues(small_root, monkeypatch):
     assert doc[CUES_KEY] == "offline"
     path = root / tool_cues_path("offline", doc["id"])
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"source": "tools:offline", "TR": [{"voice": "VOICE_1", "start": 0.5, "end": 1.0,
-                                                                   "text": "precomputed words"}]}), encoding="utf-8")
+    stamp = backends_fingerprint(parse_backends("offline"))
+    cues = {"source": "tools:offline", "backends": stamp,
+            "TR": [{"voice": "VOICE_1", "start": 0.5, "end": 1.0, "text": "precomputed words"}]}
+    path.write_text(json.dumps(cues), encoding="utf-8")
     text = doc_to_text_guided(doc)
     assert "(source: tools:offline)" in text and "VOICE_1: precomputed words" in text
+    # a file written by other backends or settings (e.g. before the preset changed) is not read
+    assert read_tool_cues(path, parse_backends("offline")) == cues
+    assert stamp != backends_fingerprint(parse_backends("fast"))
+    path.write_text(json.dumps({**cues, "backends": backends_fingerprint(parse_backends("fast"))}), encoding="utf-8")
+    assert read_tool_cues(path, parse_backends("offline")) is None
+    path.write_text(json.dumps({k: v for k, v in cues.items() if k != "backends"}), encoding="utf-8")
+    assert read_tool_cues(path, parse_backends("offline")) is None
     # a record whose media is gone: labelled empty cues, no crash
     broken = {**doc, "id": "gone", "audio": "clips/missing.wav", "video": "clips/missing.mp4"}
     assert "perception failed" in doc_to_text_guided(broken)

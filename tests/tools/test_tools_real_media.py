@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from amuse_tasks.metrics.wer import wer
@@ -66,15 +67,13 @@ def test_dlib_faces_track_a_real_talking_face(tmp_path):
     path = _carphone()
     info = media.probe(path)
     clip = Clip("carphone", path, path, 0.0, info.duration)
-    toolbox = Toolbox(clip, backends="offline;faces=dlib", cache=tmp_path)
+    toolbox = Toolbox(clip, backends="offline", cache=tmp_path)
     tracks = toolbox.face_tracks()
     fps = toolbox.backend("faces").fps
     sampled = int(info.duration * fps)
     seen = {round(b[0], 3) for tr in tracks for b in tr["boxes"]}
     assert len(seen) >= 0.95 * sampled, (len(seen), sampled)  # measured 12 of 12 at 3 fps, 98 of 100 at 25 fps
     assert len({tr["id"] for tr in tracks}) == 1  # one man, one identity
-    mouth = [m for tr in tracks for _, m in tr["mouth"]]
-    assert max(mouth) - min(mouth) > 0.05  # he talks: the inner-lip gap opens and closes
 
 
 def test_landmark_lip_activity_varies_over_a_real_talking_face(tmp_path):
@@ -83,9 +82,10 @@ def test_landmark_lip_activity_varies_over_a_real_talking_face(tmp_path):
 
     path = _carphone()
     info = media.probe(path)
-    toolbox = Toolbox(Clip("carphone", path, path, 0.0, info.duration), backends="offline;faces=dlib;lip_sync=landmarks",
-                      cache=tmp_path)
+    toolbox = Toolbox(Clip("carphone", path, path, 0.0, info.duration), backends="offline", cache=tmp_path)
     series = toolbox.backend("lipsync").motion(toolbox.clip, toolbox.face_tracks())["tracks"]
     openings = [v for s in series for _, v in s]
     assert len(openings) >= 0.9 * info.duration * 12  # the face is measured in nearly every frame at 12 fps
-    assert max(openings) - min(openings) > 5  # inner-lip gap / mouth width, in percent
+    assert max(openings) - min(openings) > 5  # inner-lip gap / mouth width + lip darkness, in percent
+    steps = np.abs(np.diff([v for _, v in series[0]]))
+    assert (steps > 0.15 * (max(openings) - min(openings))).mean() > 0.1  # he talks: the mouth moves, often

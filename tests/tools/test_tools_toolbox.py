@@ -75,13 +75,13 @@ def test_good_call_has_result_summary_and_timing(synth_root, records, tool_cache
 
 def test_backend_specs():
     assert parse_backends("oracle")["asr"] == "oracle"
-    chosen = parse_backends("offline;transcribe=openai-whisper:tiny.en;diarize=pyannote:/m/p.yaml")
+    chosen = parse_backends("fast;transcribe=openai-whisper:tiny.en;diarize=pyannote:/m/p.yaml")
     assert chosen == {"asr": "openai-whisper:tiny.en", "diarize": "pyannote:/m/p.yaml", "faces": "haar",
                       "lipsync": "correlation", "vad": "silero"}
-    assert backends_tag(parse_backends("offline")) == "offline"
-    assert parse_backends("trained") == {"asr": "faster-whisper", "diarize": "ge2e", "faces": "dlib",
-                                         "lipsync": "landmarks", "vad": "silero"}
-    assert backends_tag(parse_backends("trained;faces=dlib")) == "trained"
+    assert parse_backends(None) == parse_backends("offline") == {
+        "asr": "faster-whisper", "diarize": "ge2e", "faces": "dlib", "lipsync": "landmarks", "vad": "silero"}
+    assert backends_tag(parse_backends("offline;faces=dlib")) == "offline"
+    assert backends_tag(parse_backends("offline;faces=haar;lipsync=correlation")) == "fast"
     assert backends_tag(chosen) == "openai-whisper-tiny.en+pyannote-p.yaml+haar+correlation+silero"
     for bad, message in (("online", "unknown preset"), ("offline;transcribe=whisperx", "no asr backend 'whisperx'"),
                          ("offline;smell=nose", "unknown tool 'smell'"), ("transcribe=oracle;oracle", "must come first")):
