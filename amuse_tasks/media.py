@@ -82,6 +82,13 @@ def _check_span(p: Path, start: float, end: float | None, duration: float) -> fl
     return min(end, duration) if end is not None else duration
 
 
+def _rgb(held: list) -> np.ndarray:
+    """The RGB array of a held ``[time, frame, array or None]``, converted once."""
+    if held[2] is None:
+        held[2] = held[1].to_ndarray(format="rgb24")
+    return held[2]
+
+
 def read_video(path: str | Path, start: float = 0.0, end: float | None = None, *,
                fps: float | None = None, num_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Frames of ``[start, end)`` as uint8 (T, H, W, 3) RGB, and their timestamps (file seconds).
@@ -126,14 +133,14 @@ def read_video(path: str | Path, start: float = 0.0, end: float | None = None, *
                         break
                     continue
                 while k < len(targets) and targets[k] < t and held is not None:
-                    frames.append(held[1])
+                    frames.append(_rgb(held))
                     times.append(held[0])
                     k += 1
                 if k >= len(targets):
                     break
-                held = (t, frame.to_ndarray(format="rgb24"))
+                held = [t, frame, None]  # converted to RGB only if a sampled time takes it
             while targets is not None and k < len(targets) and held is not None:
-                frames.append(held[1])
+                frames.append(_rgb(held))
                 times.append(held[0])
                 k += 1
         except av.error.FFmpegError as e:

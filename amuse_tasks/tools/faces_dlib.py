@@ -1,15 +1,21 @@
 """Face backend ``dlib``: trained models end to end, offline.
 
 dlib's HOG face detector (built into ``dlib-bin``; frames upsampled once, so faces from ~40 px are
-found), IoU tracking that ends at shot changes, and for identity across cuts the mean of dlib's
-128-d ResNet face descriptors of each track (``face-recognition-models``), linked when their
-cosine distance is small (the 68-point landmarks align each face for its descriptor).
+found) with the 68-point landmarks of every face, run once per clip file at ``fps`` on the file's
+own time grid and shared by all of the clip's windows (each window tracks only the detections
+inside it, so a next-speaker window still cannot see past its cut). Then IoU tracking that ends at
+shot changes, and for identity across cuts the mean of dlib's 128-d ResNet face descriptors
+(``face-recognition-models``, aligned by the landmarks) of each track, linked when their cosine
+distance is small.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from amuse_tasks import media
 from amuse_tasks.tools import dlib_models
 from amuse_tasks.tools.base import require
 from amuse_tasks.tools.clip import Clip
@@ -25,31 +31,46 @@ class DlibFaces:
     def __init__(self, option: str | None = None):
         self.fps = float(option) if option else 3.0
         self.settings = {"detector": "dlib-hog", "upsample": 1, "fps": self.fps, "landmarks": "68-point",
-                         "embedding": "dlib-resnet-128", "id_distance": ID_DISTANCE, "max_gap": 2.0, "cut_threshold": 12.0}
+                         "embedding": "dlib-resnet-128", "id_distance": ID_DISTANCE, "max_gap": 2.0,
+                         "cut_threshold": 12.0, "grid": "file"}
 
-    def run(self, clip: Clip, ctx=None) -> list[dict]:
-        """Tracks ``{id, start, end, boxes: [[t, x, y, w, h]]}`` (seconds from the window start)."""
+    def detections(self, video) -> dict:
+        """``{"faces": [[t, [x, y, w, h], [[px, py] x 68]]], "cuts": [t]}`` over the whole file (file seconds)."""
         require("dlib", "dlib-bin", "faces=dlib")
         cv2 = require("cv2", "'opencv-python-headless<5'", "faces=dlib")
         detector = dlib_models.load("detector", "faces=dlib")
         shapes = dlib_models.load("landmarks", "faces=dlib")
-        describe = dlib_models.load("descriptor", "faces=dlib")
-        times, frames = clip.frames(self.fps)
-        dets, found = [], {}
-        for k, (t, rgb) in enumerate(zip(times, frames)):
+        frames, times = media.read_video(video, 0.0, None, fps=self.fps)
+        faces = []
+        for t, rgb in zip(times, frames):
             img = np.ascontiguousarray(rgb)
             for r in detector(img, 1):
                 x, y = max(0, r.left()), max(0, r.top())
-                box = [int(x), int(y), int(r.right() - x), int(r.bottom() - y)]
-                found[(float(t), tuple(box))] = (k, shapes(img, r))
-                dets.append((float(t), box, np.zeros(1, np.float32)))
-        tracks = track(dets, max_gap=2.0, cuts=shot_changes(times, frames, cv2))
+                points = [[p.x, p.y] for p in shapes(img, r).parts()]
+                faces.append([round(float(t), 4), [int(x), int(y), int(r.right() - x), int(r.bottom() - y)], points])
+        return {"faces": faces, "cuts": [round(float(c), 4) for c in shot_changes(times, frames, cv2)]}
+
+    def run(self, clip: Clip, ctx=None) -> list[dict]:
+        """Tracks ``{id, start, end, boxes: [[t, x, y, w, h]]}`` (seconds from the window start)."""
+        dlib = require("dlib", "dlib-bin", "faces=dlib")
+        describe = dlib_models.load("descriptor", "faces=dlib")
+        found = (ctx.cached_for_file("face_detections", self, lambda: self.detections(clip.video)) if ctx is not None
+                 else self.detections(clip.video))
+        a, b = clip.start, clip.end
+        inside = [(round(t - a, 4), box, pts) for t, box, pts in found["faces"] if a - 1e-6 <= t < b]
+        points = {(t, tuple(box)): pts for t, box, pts in inside}
+        tracks = track([(t, box, np.zeros(1, np.float32)) for t, box, _ in inside], max_gap=2.0,
+                       cuts=[c - a for c in found["cuts"] if a < c < b])
+        first = math.ceil(a * self.fps - 1e-6) / self.fps  # the window's frames on the file's grid
+        frames, _ = media.read_video(clip.video, first, b, fps=self.fps) if tracks else ([], [])
         for tr in tracks:  # the ResNet descriptor costs ~0.1 s a face: DESCRIBED detections per track
             picks = np.unique(np.linspace(0, len(tr["boxes"]) - 1, DESCRIBED).round().astype(int))
             embs = []
-            for b in (tr["boxes"][i] for i in picks):
-                k, shape = found[(b[0], tuple(b[1:]))]
-                embs.append(np.asarray(describe.compute_face_descriptor(np.ascontiguousarray(frames[k]), shape)))
+            for t, x, y, w, h in (tr["boxes"][i] for i in picks):
+                shape = dlib.full_object_detection(dlib.rectangle(x, y, x + w, y + h),
+                                                   [dlib.point(px, py) for px, py in points[(t, (x, y, w, h))]])
+                rgb = np.ascontiguousarray(frames[min(len(frames) - 1, round((t + a - first) * self.fps))])
+                embs.append(np.asarray(describe.compute_face_descriptor(rgb, shape)))
             emb = np.mean([e / (np.linalg.norm(e) + 1e-9) for e in embs], axis=0)
             tr["embedding"] = (emb / (np.linalg.norm(emb) + 1e-9)).tolist()
         tracks = identities(tracks, max_distance=ID_DISTANCE)

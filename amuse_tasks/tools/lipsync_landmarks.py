@@ -36,8 +36,10 @@ class LandmarkLipSync(CorrelationLipSync):
 
         def opening(rgb: np.ndarray, box) -> float:
             x, y, w, h = (int(v) for v in box)
-            rgb = np.ascontiguousarray(rgb)
-            shape = shapes(rgb, dlib.rectangle(x, y, x + w, y + h))
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-            return 100.0 * (dlib_models.mouth_opening(shape) + dlib_models.mouth_darkness(gray, shape, box))
+            # the face with a margin, so landmarks and the lip mask cost the face's pixels, not the frame's
+            x0, y0 = max(0, x - w // 4), max(0, y - h // 4)
+            crop = np.ascontiguousarray(rgb[y0:y + h + h // 4, x0:x + w + w // 4])
+            shape = shapes(crop, dlib.rectangle(x - x0, y - y0, x - x0 + w, y - y0 + h))
+            gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+            return 100.0 * (dlib_models.mouth_opening(shape) + dlib_models.mouth_darkness(gray, shape, (x - x0, y - y0, w, h)))
         return opening

@@ -67,6 +67,13 @@ class Toolbox:
         self._memo[memo] = value
         return value
 
+    def cached_for_file(self, tool: str, backend, compute):
+        """A backend's result over its whole media file, shared by every window of the clip (a backend
+        that needs it reads only its own window's span out of it)."""
+        media_path = self.clip.audio if backend.media == "audio" else self.clip.video
+        key = cache_key(tool, backend.name, backend.settings, file_hash(media_path), {"whole_file": True})
+        return self.cache.get_or_compute(key, compute)
+
     def speech(self) -> list[dict]:
         b = self.backend("vad")
         return self._cached("vad", b, lambda: b.run(self.clip, self))

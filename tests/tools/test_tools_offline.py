@@ -1,5 +1,5 @@
-"""The offline backends on a real AMUSE-Synth clip (faster-whisper tiny.en, silero + baseline
-diarization, Haar faces, mouth/energy lip sync), and the on-disk cache around them."""
+"""The offline backends on a real AMUSE-Synth clip (faster-whisper tiny.en, Silero + GE2E
+diarization, dlib faces, landmark lip sync), and the on-disk cache around them."""
 
 from __future__ import annotations
 
@@ -98,3 +98,21 @@ def test_a_corrupted_cache_entry_is_recomputed(synth_root, short_avsa, tmp_path)
     again = Toolbox.for_record(short_avsa, synth_root, backends="offline;asr=oracle", cache=tmp_path)
     assert again.vad(0, dur) == good
     assert again.cache.misses == 1 and json.loads(entries[0].read_text())["value"]
+
+
+def test_the_windows_of_a_clip_share_one_face_detection_pass(synth_root, tmp_path, monkeypatch):
+    """dlib detects once per clip file; each window tracks only its own detections (none past its end)."""
+    from amuse_tasks.schema import load_records
+    from amuse_tasks.tools.faces_dlib import DlibFaces
+
+    records = [r for r in load_records(synth_root).records if r["clip_id"] == "s0c001"]
+    windows = {(r["start"], r["end"]): r for r in records}
+    assert len(windows) >= 2
+    passes = []
+    detect = DlibFaces.detections
+    monkeypatch.setattr(DlibFaces, "detections", lambda self, video: passes.append(video) or detect(self, video))
+    for (start, end), r in sorted(windows.items()):
+        faces = Toolbox.for_record(r, synth_root, backends="offline", cache=tmp_path).face_tracks()
+        assert faces and max(b[0] for tr in faces for b in tr["boxes"]) < end - start
+        assert len({tr["id"] for tr in faces}) == len(r["people"])  # one identity per person across the cut
+    assert len(passes) == 1
