@@ -69,9 +69,9 @@ def compute(records: list[dict], root: Path, chosen: dict, cache_dir: str, overw
 
 def _one(rec: dict, root: Path, chosen: dict, cache, overwrite: bool, tag: str) -> Counter:
     path = root / tool_cues_path(tag, rec["id"])
-    if not overwrite and read_tool_cues(path, chosen) is not None:
-        return Counter(skipped=1)
     try:
+        if not overwrite and read_tool_cues(path, chosen) is not None:
+            return Counter(skipped=1)
         cues = tool_cues(rec, root, backends=chosen, cache=cache)
     except BackendUnavailable as e:
         raise Unavailable(str(e)) from None

@@ -8,6 +8,7 @@ values are ``name[:option]`` (a model name/path, or a number for threshold/fps b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -98,6 +99,12 @@ def build_backend(kind: str, value: str):
 
 def backends_fingerprint(chosen: dict[str, str]) -> str:
     """A short hash of the chosen backends and their settings: cue files written with other tools (or an
-    older scoring) carry another one, so they are recomputed instead of read."""
-    settings = {kind: [value, build_backend(kind, value).settings] for kind, value in sorted(chosen.items())}
+    older scoring) carry another one, so they are recomputed instead of read. Raises ``BackendUnavailable``
+    like the backends themselves."""
+    return _fingerprint(tuple(sorted(chosen.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _fingerprint(chosen: tuple[tuple[str, str], ...]) -> str:
+    settings = {kind: [value, build_backend(kind, value).settings] for kind, value in chosen}
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]

@@ -67,11 +67,11 @@ class Toolbox:
         self._memo[memo] = value
         return value
 
-    def cached_for_file(self, tool: str, backend, compute):
-        """A backend's result over its whole media file, shared by every window of the clip (a backend
-        that needs it reads only its own window's span out of it)."""
+    def cached_for_file(self, tool: str, backend, part: int, compute):
+        """A backend's result over one fixed part of its media file (``part`` numbers the backend's own
+        split of the file), shared by every window of the clip that overlaps it."""
         media_path = self.clip.audio if backend.media == "audio" else self.clip.video
-        key = cache_key(tool, backend.name, backend.settings, file_hash(media_path), {"whole_file": True})
+        key = cache_key(tool, backend.name, backend.settings, file_hash(media_path), {"file_part": part})
         return self.cache.get_or_compute(key, compute)
 
     def speech(self) -> list[dict]:

@@ -101,7 +101,8 @@ def test_a_corrupted_cache_entry_is_recomputed(synth_root, short_avsa, tmp_path)
 
 
 def test_the_windows_of_a_clip_share_one_face_detection_pass(synth_root, tmp_path, monkeypatch):
-    """dlib detects once per clip file; each window tracks only its own detections (none past its end)."""
+    """dlib detects once per part of a clip file; each window tracks only its own detections (none past
+    its end), and the tracks are those of one pass over the window's own span."""
     from amuse_tasks.schema import load_records
     from amuse_tasks.tools.faces_dlib import DlibFaces
 
@@ -110,9 +111,14 @@ def test_the_windows_of_a_clip_share_one_face_detection_pass(synth_root, tmp_pat
     assert len(windows) >= 2
     passes = []
     detect = DlibFaces.detections
-    monkeypatch.setattr(DlibFaces, "detections", lambda self, video: passes.append(video) or detect(self, video))
+    monkeypatch.setattr(DlibFaces, "detections", lambda self, video, part: passes.append(part) or detect(self, video, part))
+    monkeypatch.setattr("amuse_tasks.tools.faces_dlib.PART", 10.0)  # parts of 10 s: every window spans several
     for (start, end), r in sorted(windows.items()):
-        faces = Toolbox.for_record(r, synth_root, backends="offline", cache=tmp_path).face_tracks()
+        faces = Toolbox.for_record(r, synth_root, backends="offline", cache=tmp_path / "shared").face_tracks()
         assert faces and max(b[0] for tr in faces for b in tr["boxes"]) < end - start
         assert len({tr["id"] for tr in faces}) == len(r["people"])  # one identity per person across the cut
-    assert len(passes) == 1
+        alone = DlibFaces().run(Toolbox.for_record(r, synth_root, backends="offline", cache=None).clip)
+        assert [(tr["start"], tr["end"], tr["boxes"]) for tr in alone] == [(tr["start"], tr["end"], tr["boxes"]) for tr in faces]
+    clip_parts = int(max(e for _, e in windows) // 10.0) + 1
+    assert sorted(passes) == sorted(list(range(clip_parts)) + [p for r in windows.values() for p in
+                                    range(int(r["start"] // 10.0), int((r["end"] - 1e-6) // 10.0) + 1)])
