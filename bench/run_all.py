@@ -59,8 +59,7 @@ def targets() -> tuple[str, list[str]]:
                             f"add {1000 * fixed / 2400:.1f} ms per sample; warm runs show the per-sample cost.")
     pe = _load("perception")
     if pe:
-        res = pe["results"]
-        v = (res["passes"]["offline"] if "passes" in res else res)["warm_speedup"]["median"]  # older results: one preset
+        v = pe["results"]["passes"]["offline"]["warm_speedup"]["median"]
         rows.append(["perception: cue pass, cold / warm cache", ">= 20x", f"{v:.0f}x", "met" if v >= 20 else "missed"])
         if v < 20:
             gaps.append(f"Warm cue pass only {v:.0f}x faster than cold: reading and validating the cached JSON and "

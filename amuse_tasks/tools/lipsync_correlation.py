@@ -15,7 +15,7 @@ AJAR of its range): a face getting ready to speak opens it a little, silently.
 
 Measured with the rule baseline on AMUSE-Synth (seed 101, 20 records per task, ``offline``
 preset): scoring "open" frames instead of moving ones gave avsa 0.75 / nsp 0.50 / csnl 0.35,
-moving frames give 0.85 / 0.80 / 0.55 (MOVE 0.1-0.2 all alike).
+moving frames give 0.85 / 0.80 / 0.50-0.55 (MOVE 0.1-0.2 all alike).
 """
 
 from __future__ import annotations
