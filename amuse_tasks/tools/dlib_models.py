@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import cv2  # opencv-python-headless: a core dependency
 import numpy as np
 
 from amuse_tasks.tools.base import BackendUnavailable, require
@@ -51,8 +52,6 @@ def mouth_opening(shape) -> float:
 def mouth_darkness(gray: np.ndarray, shape, box) -> float:
     """How much darker the inside of the outer lip contour (points 48-59) is than the face box, as a
     fraction of the face's mean grey: an open mouth shows the dark oral cavity."""
-    import cv2
-
     lips = np.array([(shape.part(i).x, shape.part(i).y) for i in range(48, 60)], np.int32)
     mask = np.zeros(gray.shape, np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(lips), 1)

@@ -43,8 +43,7 @@ class DlibFaces:
         cv2 = require("cv2", "'opencv-python-headless<5'", "faces=dlib")
         detector = dlib_models.load("detector", "faces=dlib")
         shapes = dlib_models.load("landmarks", "faces=dlib")
-        step = self._part_frames() / self.fps
-        start, end = part * step, min(media.probe(video).duration, (part + 1) * step)
+        start, end = part * self.part_seconds, min(media.probe(video).duration, (part + 1) * self.part_seconds)
         before = max(0.0, start - 1.0 / self.fps)
         frames, times = media.read_video(video, before, end, fps=self.fps)
         faces = []
@@ -58,14 +57,16 @@ class DlibFaces:
                 faces.append([round(float(t), 4), [int(x), int(y), int(r.right() - x), int(r.bottom() - y)], points])
         return {"faces": faces, "cuts": [round(float(c), 4) for c in shot_changes(times, frames, cv2)]}
 
-    def _part_frames(self) -> int:
-        return max(1, round(PART * self.fps))
+    @property
+    def part_seconds(self) -> float:
+        """PART rounded to whole frames at ``fps``, so every part starts on the file's frame grid."""
+        return max(1, round(PART * self.fps)) / self.fps
 
     def run(self, clip: Clip, ctx=None) -> list[dict]:
         """Tracks ``{id, start, end, boxes: [[t, x, y, w, h]]}`` (seconds from the window start)."""
         dlib = require("dlib", "dlib-bin", "faces=dlib")
         describe = dlib_models.load("descriptor", "faces=dlib")
-        step = self._part_frames() / self.fps
+        step = self.part_seconds
         found: dict = {"faces": [], "cuts": []}
         for part in range(int(clip.start // step), int(max(clip.start, clip.end - 1e-6) // step) + 1):
             got = (ctx.cached_for_file("face_detections", self, part, lambda p=part: self.detections(clip.video, p))

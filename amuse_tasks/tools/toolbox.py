@@ -60,19 +60,20 @@ class Toolbox:
         if backend.media == "record":
             value = compute()
         else:
-            media_path = self.clip.audio if backend.media == "audio" else self.clip.video
-            key = cache_key(tool, backend.name, backend.settings, file_hash(media_path),
-                            {**self.clip.window(), **(arguments or {})})
-            value = self.cache.get_or_compute(key, compute)
+            value = self.cache.get_or_compute(self._media_key(tool, backend, {**self.clip.window(), **(arguments or {})}),
+                                              compute)
         self._memo[memo] = value
         return value
 
     def cached_for_file(self, tool: str, backend, part: int, compute):
         """A backend's result over one fixed part of its media file (``part`` numbers the backend's own
         split of the file), shared by every window of the clip that overlaps it."""
+        return self.cache.get_or_compute(self._media_key(tool, backend, {"file_part": part}), compute)
+
+    def _media_key(self, tool: str, backend, arguments: dict) -> str:
+        """The cache key of a backend's result on this clip's audio or video file."""
         media_path = self.clip.audio if backend.media == "audio" else self.clip.video
-        key = cache_key(tool, backend.name, backend.settings, file_hash(media_path), {"file_part": part})
-        return self.cache.get_or_compute(key, compute)
+        return cache_key(tool, backend.name, backend.settings, file_hash(media_path), arguments)
 
     def speech(self) -> list[dict]:
         b = self.backend("vad")
