@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import torch
 from trl import GRPOConfig
 
+from raft_trl.objective import WEIGHTINGS
+
 ALIGN_TARGETS = ("reference", "best_of_k")
 
 
@@ -21,12 +23,13 @@ ALIGN_TARGETS = ("reference", "best_of_k")
 class RAFTConfig(GRPOConfig):
     r"""Configuration of [`RAFTTrainer`].
 
-    Total loss ``L = align_weight * L_align + temporal_weight * L_temp - rro_weight * J_RRO`` with
-    ``J_RRO = sum_i stopgrad(w_i) log pi(y_i|x)`` (length-normalised) and
-    ``w = softmax(reward_temperature * (r - mean r))`` within the K = ``num_generations`` candidates of
-    a prompt. TRL defaults changed here: ``loss_type="grpo"``, ``scale_rewards="none"`` (the weights
-    replace TRL's advantages, so the GRPO loss is exactly the weighted NLL), ``learning_rate=1e-5``,
-    ``bf16`` off when no GPU is present.
+    Total loss ``L = align_weight * L_align + temporal_weight * L_temp - rro_weight * J_RRO`` (+ TRL's
+    ``beta * KL`` to the reference model when ``beta > 0``) with ``J_RRO = sum_i stopgrad(A_i) log pi(y_i|x)``
+    (length-normalised), ``A_i = K s_i - 1`` (``rro_weighting="centred"``) or ``K s_i`` (``"literal"``) and
+    ``s = softmax(r / reward_temperature)`` within the K = ``num_generations`` candidates of a prompt.
+    TRL defaults changed here: ``loss_type="grpo"``, ``scale_rewards="none"`` (the weights replace TRL's
+    advantages, so the GRPO loss is exactly the weighted NLL), ``learning_rate=1e-5``, ``bf16`` off when
+    no GPU is present.
     """
 
     # TRL fields whose defaults RAFT changes (the softmax-weighted NLL needs these)
@@ -46,10 +49,19 @@ class RAFTConfig(GRPOConfig):
 
     # RAFT objective
     reward_temperature: float = field(
-        default=1.0,
-        metadata={"help": "tau of the softmax weights w_i = softmax(tau * (r_i - mean r)) within a prompt's K "
-                          "candidates. 0 weights them uniformly; large values tend to best-of-K (Reward rAnked "
-                          "FineTuning). Not TRL's `beta`, which is the KL coefficient. Default (ours): 1.0."},
+        default=0.5,
+        metadata={"help": "T of the softmax weights s = softmax(r / T) within a prompt's K candidates (it divides "
+                          "the rewards; the paper recommends 0.3-1.0). Large T weights them uniformly; T -> 0 tends "
+                          "to best-of-K (Reward rAnked FineTuning). Not TRL's `beta`, the KL coefficient. "
+                          "Default (ours): 0.5."},
+    )
+    rro_weighting: str = field(
+        default="centred",
+        metadata={"help": "'centred': A_i = K s_i - 1, so a group sums to 0 and a tied group gives no update "
+                          "(default, decided after measuring). 'literal': the paper's A_i = K s_i, positive and "
+                          "summing to K: every group is pulled toward its own samples (a 135M model reached "
+                          "parse_fail 1.00 in 8 steps on all weights).",
+                  "choices": list(WEIGHTINGS)},
     )
     rro_weight: float = field(
         default=1.0,
@@ -117,9 +129,10 @@ class RAFTConfig(GRPOConfig):
         if self.loss_type != "grpo":
             problems.append(f"loss_type must be 'grpo' (got {self.loss_type!r}): RAFT's J_RRO is the per-sequence "
                             "length-normalised weighted NLL, which TRL's 'grpo' loss computes with our weights")
-        if self.beta != 0.0:
-            problems.append(f"beta must be 0 (got {self.beta}): TRL's beta is a KL coefficient RAFT does not use; "
-                            "the softmax temperature is `reward_temperature`")
+        if not (math.isfinite(self.beta) and self.beta >= 0):
+            problems.append(f"beta (TRL's KL coefficient against the reference model) must be >= 0, got {self.beta}")
+        if self.rro_weighting not in WEIGHTINGS:
+            problems.append(f"rro_weighting must be one of {WEIGHTINGS}, got {self.rro_weighting!r}")
         if self.num_iterations != 1:
             problems.append(f"num_iterations must be 1 (got {self.num_iterations}): more iterations clip the "
                             "importance ratio and the gradient is no longer the weighted NLL")
@@ -136,7 +149,11 @@ class RAFTConfig(GRPOConfig):
         if self.multi_objective_aggregation != "sum_then_normalize":
             problems.append("multi_objective_aggregation must be 'sum_then_normalize': RAFT weights the weighted "
                             "sum of the reward functions")
-        for name in ("reward_temperature", "rro_weight", "align_weight", "temporal_weight", "temporal_text_weight"):
+        if not (isinstance(self.reward_temperature, (int, float)) and math.isfinite(self.reward_temperature)
+                and self.reward_temperature > 0):
+            problems.append(f"reward_temperature must be a finite number > 0 (it divides the rewards), "
+                            f"got {self.reward_temperature!r}")
+        for name in ("rro_weight", "align_weight", "temporal_weight", "temporal_text_weight"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 problems.append(f"{name} must be a finite number >= 0, got {value!r}")

@@ -3,8 +3,11 @@
 Training and evaluation format prompts identically: the user message is exactly the lm-eval
 task's prompt text (agentic rows add the agent system prompt as a system message). Columns the
 reward functions read: ``cues`` (JSON of the cue dict the rewards check against, window seconds),
-``task``, ``mode``, ``options``, ``answer`` (JSON; ``stg`` intervals are in window seconds in the
-records, like the prompts and the model's answers), and ``reference_trace`` (L_align's target when present).
+``question_facts`` (JSON: the question's structured ``query``, the people's labels, descriptions and
+seats, the window length; what ``consistency`` needs besides the cues, no answer), ``task``, ``mode``,
+``options``, ``answer`` (JSON, read only by the opt-in ``accuracy``; ``stg`` intervals are in window
+seconds in the records, like the prompts and the model's answers), and ``reference_trace`` (L_align's
+target when present).
 
 Cue sources: ``offline`` (default: the offline perception tools, as the guided tasks show them),
 any other source of ``amuse_tasks.cues.guided_cues`` (a tool backend spec, ``none``), ``record``
@@ -110,8 +113,16 @@ def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_ca
     return {
         "prompt": prompt, "record_id": record["id"], "clip_id": record["clip_id"], "task": record["task"],
         "mode": mode, "options": list(record.get("options") or []), "answer": json.dumps(record["answer"]),
-        "cues": json.dumps(cues), "reference_trace": ref or None,
+        "cues": json.dumps(cues), "question_facts": json.dumps(question_facts(record)), "reference_trace": ref or None,
     }
+
+
+def question_facts(record: dict) -> dict:
+    """What the question states, in structured form: its ``query``, the people (label, description, seat)
+    and the window length. No label: ``people[].face_track`` and ``answer`` stay out."""
+    people = [{k: p[k] for k in ("label", "description", "seat") if k in p} for p in record.get("people") or []]
+    return {"query": record.get("query") or {}, "people": people,
+            "duration": round(record["end"] - record["start"], 3)}
 
 
 def build_rows(root: str | Path, *, mode: str = "guided", tasks: list[str] | None = None,

@@ -2,14 +2,16 @@
 
 Label-free: each perceptual function checks the claims a candidate makes against the perception
 outputs of its clip, the cue dict in the ``cues`` column (JSON, window seconds; tool cues by
-default, oracle cues only when the training run asks for them, see ``raft_trl.data``). No
-function but the opt-in ``accuracy`` reads a label.
+default, oracle cues only when the training run asks for them, see ``raft_trl.data``), and
+``consistency`` checks the final answer against what those cues support. No function but the
+opt-in ``accuracy`` reads a label.
 
 What counts as a claim (per clause: a line or a sentence, tool responses removed):
 - it commits to who and/or when: a face or voice label together with a span, a voice with a face,
   or a quote of three or more words attributed to a voice or a face;
-- it is the model's own: a clause found verbatim in the prompt (an echo of the cues or of the
-  transcript) is no claim.
+- it is the model's own: a clause that restates the prompt (most of its word trigrams, or the
+  whole clause, found in the prompt: an echo of the cues, the transcript or the question, also
+  with small changes) is no claim.
 Each claim's agreement a in [0, 1] scores 2a - 1, so a wrong claim costs what a right one earns,
 and a function's reward is the mean over the candidate's claims; a candidate with no claim of
 that kind gets 0 (neutral; TRL sums None as 0 anyway when other functions are set). Blanket
@@ -23,8 +25,14 @@ specific claim.
   that voice (or of the voice that face lip-syncs with) in the transcript.
 - ``diarization``: a voice label with a span -> IoU of the span with that voice's segments
   overlapping it.
+- ``consistency``: the final answer (the evaluation's extraction: ``<answer>``, else the last
+  ``Answer:`` line) against the answer the cues support (``amuse_tasks.evidence.CueEvidence``, the
+  rule baseline's evidence): choices +1 for the supported letter, -1 for another or none; spans
+  2 tIoU - 1 with the named person's speech; summaries 2 F1 - 1 of who-said-what pairs. None when
+  the cues support no answer (e.g. ``nsp``: no LS entry covers the silence before the cut).
 - ``format``: agentic rows: the <plan>/<tool_call>/<reflect>/<answer> structure; other modes: the
-  task's answer format is parseable (a line "Answer: X" for choices, a span for intervals), in [0, 1].
+  final answer has the task's form (one letter by the strict rule for choices, a span for
+  intervals; a list of options, or a letter only inside a tool call, is no answer), in [0, 1].
 - ``accuracy`` (opt-in, reads the label): the answer against the record's label (choice: exact
   letter; intervals: tIoU; free text: None).
 """
@@ -35,13 +43,16 @@ import json
 import re
 from functools import lru_cache
 
+from amuse_tasks.evidence import CueEvidence
 from amuse_tasks.intervals import union
+from amuse_tasks.metrics.answer_span import agentic_answer, final_answer, model_text
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
+from amuse_tasks.metrics.speaker_f1 import speaker_f1
 from amuse_tasks.metrics.temporal import parse_intervals, tiou
-from amuse_tasks.metrics.answer_span import agentic_answer
 from amuse_tasks.metrics.tool_use import parse_transcript
 from amuse_tasks.metrics.wer import wer
 from amuse_tasks.tasks import TASKS
+from raft_trl.echo import restates
 
 VOICE = re.compile(r"\bVOICE_\d+\b")
 FACE = re.compile(r"\bFACE_(?:[A-Z]|\d+)\b")
@@ -66,14 +77,9 @@ def clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE.split(_NOT_CLAIMS.sub(" ", text)) if c.strip()]
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9_.]+", text.lower()))
-
-
 def own_clauses(text: str, prompt_text: str) -> list[str]:
-    """The candidate's clauses that are not copied from its prompt (cues, transcript, question)."""
-    seen = _norm(prompt_text)
-    return [c for c in clauses(text) if not (len(_norm(c)) >= 8 and _norm(c) in seen)]
+    """The candidate's clauses that do not restate its prompt (cues, transcript, question)."""
+    return [c for c in clauses(text) if not restates(c, prompt_text)]
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -191,12 +197,14 @@ def diarization(completions, cues, prompts=None, **kwargs) -> list[float]:
     return _score_each(prompts, completions, cues, score)
 
 
-def _answer_text(text: str, mode: str) -> str | None:
-    return agentic_answer(text) if mode == "agentic" else text
+def _answer_text(text: str, mode: str, task: str) -> str | None:
+    """The scored part of a reply, as the evaluation takes it; tool blocks are never an answer."""
+    rest = TASKS[task].answer_format == "text"
+    return agentic_answer(text, rest=rest) if mode == "agentic" else final_answer(model_text(text), rest=rest)
 
 
 def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: A001 - the reward's name
-    """Agentic: share of the structure checks that pass; other modes: 1 when the answer parses."""
+    """Agentic: share of the structure checks that pass; other modes: 1 when the final answer has the task's form."""
     out = []
     for completion, m, t, opts in zip(completions, mode, task, options):
         text = _text(completion)
@@ -210,14 +218,38 @@ def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: 
                       all(ok for _, ok in calls)]
             out.append(sum(checks) / len(checks))
             continue
+        answer = _answer_text(text, m, t)
         fmt = TASKS[t].answer_format
         if fmt.startswith("choice"):
-            ok = any(extract_strict(line.strip(), len(opts)) for line in text.splitlines())
+            ok = extract_strict(answer, len(opts)) is not None
         elif fmt == "intervals":
-            ok = bool(parse_intervals(text))
+            ok = bool(parse_intervals(answer))
         else:
-            ok = len(_words(text)) >= 5
+            ok = len(_words(answer or "")) >= 5
         out.append(float(ok))
+    return out
+
+
+def consistency(completions, mode, task, options, cues, question_facts, **kwargs) -> list[float | None]:
+    """The final answer against the answer the row's cues support (never the label); None without evidence."""
+    out = []
+    for completion, m, t, opts, cues_json, facts_json in zip(completions, mode, task, options, cues, question_facts):
+        facts = json.loads(facts_json) if facts_json else {}
+        evidence = CueEvidence(_cues(cues_json), facts.get("query") or {}, facts.get("people") or [], list(opts or []),
+                               float(facts.get("duration") or 0.0))
+        supported = evidence.supported(t)
+        if supported is None:
+            out.append(None)
+            continue
+        answer = _answer_text(_text(completion), m, t)
+        fmt = TASKS[t].answer_format
+        if fmt.startswith("choice"):
+            agree = float(extract_lenient(answer, len(opts), opts) == supported)
+        elif fmt == "intervals":
+            agree = tiou(parse_intervals(answer), supported)
+        else:
+            agree = speaker_f1(answer, supported, [p["label"] for p in facts.get("people") or []])
+        out.append(2.0 * agree - 1.0)
     return out
 
 
@@ -225,7 +257,7 @@ def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float |
     """Task accuracy from the label: choice letter (lenient extraction), tIoU for intervals, None for text."""
     out = []
     for completion, m, t, opts, ans in zip(completions, mode, task, options, answer):
-        text = _answer_text(_text(completion), m)
+        text = _answer_text(_text(completion), m, t)
         label = json.loads(ans)
         fmt = TASKS[t].answer_format
         if fmt.startswith("choice"):
@@ -237,8 +269,9 @@ def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float |
     return out
 
 
-REWARDS = {"sync": sync, "face": face, "speech": speech, "diarization": diarization, "format": format,
-           "accuracy": accuracy}
+REWARDS = {"format": format, "consistency": consistency, "sync": sync, "face": face, "speech": speech,
+           "diarization": diarization, "accuracy": accuracy}
+DEFAULT_REWARDS = ["format", "consistency", "sync", "face", "speech", "diarization"]
 
 
 def reward_functions(names: list[str]) -> list:

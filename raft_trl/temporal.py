@@ -1,13 +1,26 @@
 """Temporal-coherence regulariser L_temp on hidden states of the loss forward pass.
 
-L_temp = sum_t ||f_a(t) - f_v(t)||^2 + gamma ||f_t(t) - f_r(t)||^2, where f_a / f_v pool the hidden
-states of the audio / video tokens of time window t, f_t pools the prompt's transcript/cue lines
-stamped with a span in t, and f_r pools the response lines that cite a span in t (a line listing
-several spans is cut into one piece per span). Choices (ours):
-a window is ``temporal_window`` seconds; ``||.||^2`` is the mean over hidden dimensions and the sum
-over t is a mean over aligned windows, so alpha does not scale with hidden size or clip length;
-rows are averaged, a row without aligned windows counting 0. Windows missing a side are skipped;
-a batch without aligned windows adds 0.
+The paper's L_temp = sum_t ||f_a(t) - f_v(t)||^2 + gamma ||f_t(t) - f_r(t)||^2 pulls together the
+pooled states of one time window t: f_a / f_v of the audio / video tokens of t, f_t of the prompt's
+transcript/cue lines stamped with a span in t, f_r of the response lines that cite a span in t (a line
+listing several spans is cut into one piece per span). A squared distance alone is lowest when the
+states collapse or the response copies the cues, so it is implemented contrastively (decided):
+
+- each window's state is contrasted with the other windows of the same row (InfoNCE on cosine
+  similarity, temperature ``CONTRAST_TEMPERATURE``): f_r(t) must be closer to f_t(t) than to f_t(t')
+  for the row's other cue windows t'. Collapsed states score log(n windows), the chance level, not
+  the minimum;
+- the cue side is a stop-gradient target (the response is aligned to the cues, never the reverse),
+  audio and video are contrasted both ways;
+- response lines that restate the prompt (``raft_trl.echo``) are not the model's citations: they are
+  left out of f_r, so pasting the cue lines into a response leaves L_temp where it was.
+
+On a text-only backbone only the text pair exists: it aligns the model's states for the times its
+own lines cite with its states for the cue lines of those times. Choices (ours): a window is
+``temporal_window`` seconds; a pair needs at least two windows on the target side (nothing to
+contrast otherwise); rows are averaged, a row without aligned windows counting 0; a batch without
+aligned windows adds 0. ``temporal_derivative`` adds the same contrast on the differences
+f(t+1) - f(t).
 """
 
 from __future__ import annotations
@@ -16,9 +29,12 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 
 from amuse_tasks.metrics.temporal import find_intervals
+from raft_trl.echo import restates
 
+CONTRAST_TEMPERATURE = 0.1
 
 
 @dataclass
@@ -41,12 +57,16 @@ def _windows(t0: float, t1: float, width: float) -> range:
     return range(first, max(first, int(math.ceil(hi / width)) - 1) + 1)
 
 
-def stamped_lines(text: str, width: float) -> list[tuple[int, int, set[int]]]:
+def stamped_lines(text: str, width: float, skip=None) -> list[tuple[int, int, set[int]]]:
     """(start, end, windows) of every stamped piece of ``text``: a line with one span is one piece; a line
-    listing several spans ("VOICE_2: 2.8-5.0, 6.0-6.5") is cut before each span after the first."""
+    listing several spans ("VOICE_2: 2.8-5.0, 6.0-6.5") is cut before each span after the first. Lines for
+    which ``skip(line)`` is true give no piece."""
     out, pos = [], 0
     for line in text.split("\n"):
         spans = []
+        if skip is not None and skip(line):
+            pos += len(line) + 1
+            continue
         for start, (t0, t1) in find_intervals(line):  # "12.3-15.0", "12.3 s - 15 s", "[3.0s–4.5s]", "3 to 4.5 s"
             if t1 - t0 < 3600:  # a span, not e.g. a score range or a date
                 spans.append((start, set(_windows(t0, t1, width))))
@@ -58,14 +78,14 @@ def stamped_lines(text: str, width: float) -> list[tuple[int, int, set[int]]]:
     return out
 
 
-def text_windows(pieces: list[str], first: int, width: float) -> dict[int, list[int]]:
+def text_windows(pieces: list[str], first: int, width: float, skip=None) -> dict[int, list[int]]:
     """Window -> token indices (offset by ``first``) of the stamped lines in the text the pieces spell."""
     starts, text = [], ""
     for p in pieces:
         starts.append(len(text))
         text += p
     out: dict[int, list[int]] = {}
-    lines = stamped_lines(text, width)
+    lines = stamped_lines(text, width, skip)
     for i, s in enumerate(starts):
         e = s + len(pieces[i])
         for ls, le, wins in lines:
@@ -81,8 +101,10 @@ def row_windows(ids: list[int], n_prompt: int, decode, width: float, *, audio_to
     """Token windows of one row; ``ids`` are unpadded prompt ids then completion ids; ``decode`` maps an id list
     to per-token strings."""
     pieces = decode(ids)
+    prompt_text = "".join(pieces[:n_prompt])
     rw = RowWindows(cue=text_windows(pieces[:n_prompt], 0, width),
-                    response=text_windows(pieces[n_prompt:], n_prompt, width))
+                    response=text_windows(pieces[n_prompt:], n_prompt, width,
+                                          skip=lambda line: restates(line, prompt_text)))
     if audio_token_id is not None:
         pos = [i for i, t in enumerate(ids[:n_prompt]) if t == audio_token_id]
         for j, i in enumerate(pos):
@@ -99,14 +121,36 @@ def _pooled(h: torch.Tensor, win: dict[int, list[int]]) -> dict[int, torch.Tenso
     return {w: h[idx].mean(0) for w, idx in win.items()}
 
 
-def _pair_distance(a: dict[int, torch.Tensor], b: dict[int, torch.Tensor], derivative: bool) -> torch.Tensor | None:
-    common = sorted(a.keys() & b.keys())
-    if not common:
+def _differences(f: dict[int, torch.Tensor]) -> dict[int, torch.Tensor]:
+    return {t: f[t + 1] - f[t] for t in f if t + 1 in f}
+
+
+def _contrast(query: dict[int, torch.Tensor], target: dict[int, torch.Tensor], stop_target: bool) -> torch.Tensor | None:
+    """InfoNCE of each query window against all target windows of the row (the same window is the positive);
+    None when no window is shared or the target has fewer than two windows."""
+    common = sorted(query.keys() & target.keys())
+    if not common or len(target) < 2:
         return None
-    terms = [((a[t] - b[t]) ** 2).mean() for t in common]
-    if derivative:
-        terms += [(((a[t + 1] - a[t]) - (b[t + 1] - b[t])) ** 2).mean() for t in common if t + 1 in a and t + 1 in b]
-    return torch.stack(terms).mean()
+    keys = sorted(target)
+    k = F.normalize(torch.stack([target[t] for t in keys]).float(), dim=-1)
+    if stop_target:
+        k = k.detach()
+    q = F.normalize(torch.stack([query[t] for t in common]).float(), dim=-1)
+    labels = torch.tensor([keys.index(t) for t in common], device=q.device)
+    return F.cross_entropy(q @ k.T / CONTRAST_TEMPERATURE, labels)
+
+
+def _pair_loss(query: dict[int, torch.Tensor], target: dict[int, torch.Tensor], *, stop_target: bool,
+               symmetric: bool, derivative: bool) -> torch.Tensor | None:
+    pairs = [(query, target)] + ([(_differences(query), _differences(target))] if derivative else [])
+    terms = []
+    for q, t in pairs:
+        forward = _contrast(q, t, stop_target)
+        if forward is not None:
+            terms.append(forward)
+            if symmetric and (backward := _contrast(t, q, stop_target)) is not None:
+                terms.append(backward)
+    return torch.stack(terms).mean() if terms else None
 
 
 def temporal_loss(hidden: torch.Tensor, rows: list[RowWindows], gamma: float, derivative: bool = False
@@ -115,10 +159,12 @@ def temporal_loss(hidden: torch.Tensor, rows: list[RowWindows], gamma: float, de
     losses = []
     for h, rw in zip(hidden, rows):
         parts = []
-        av = _pair_distance(_pooled(h, rw.audio), _pooled(h, rw.video), derivative)
+        av = _pair_loss(_pooled(h, rw.audio), _pooled(h, rw.video), stop_target=False, symmetric=True,
+                        derivative=derivative)
         if av is not None:
             parts.append(av)
-        tr = _pair_distance(_pooled(h, rw.cue), _pooled(h, rw.response), derivative)
+        tr = _pair_loss(_pooled(h, rw.response), _pooled(h, rw.cue), stop_target=True, symmetric=False,
+                        derivative=derivative)
         if tr is not None:
             parts.append(gamma * tr)
         if parts:

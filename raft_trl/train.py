@@ -21,7 +21,7 @@ from trl import ModelConfig, TrlParser, get_peft_config
 
 from raft_trl.config import RAFTConfig
 from raft_trl.data import TRAIN_MODES, build_rows, overlap_with, to_dataset
-from raft_trl.rewards import REWARDS, reward_functions
+from raft_trl.rewards import DEFAULT_REWARDS, REWARDS, reward_functions
 from raft_trl.sra import load_4bit_with_sra
 from raft_trl.trainer import RAFTTrainer
 
@@ -53,7 +53,7 @@ class DataArguments:
     limit: int | None = field(default=None, metadata={"help": "Use at most this many records."})
     audio: bool = field(default=False, metadata={"help": "zeroshot rows carry the window audio (omni models)."})
     rewards: list[str] = field(
-        default_factory=lambda: ["format", "sync", "face", "speech", "diarization"],
+        default_factory=lambda: list(DEFAULT_REWARDS),
         metadata={"help": f"Reward functions, in the order of `reward_weights` ({', '.join(REWARDS)}); "
                           "`accuracy` reads the labels and is opt-in."})
     model_class: str = field(

@@ -1,11 +1,13 @@
 """RAFTTrainer: GRPOTrainer with RAFT's objective. Only the overrides live here; they are the public
 extension points of ``trl_compat.GRPOHooks``, never TRL's private methods.
 
-- RRO: the advantages TRL would use are replaced by ``rro_weight * K * softmax(tau * r)`` per prompt
-  group (``objective.py``), computed on the rewards gathered from every process before the rows are
-  shuffled and split.
+- RRO: the advantages TRL would use are replaced by ``rro_weight * (K * softmax(r / T) - 1)`` per
+  prompt group (centred; ``rro_weighting="literal"`` drops the -1; ``objective.py``), computed on the
+  rewards gathered from every process before the rows are shuffled and split.
 - L_align on the best-of-K candidate is folded into the same advantages (``+ align_weight * K`` on
-  the best row); on a reference trace it is an extra forward in ``policy_loss``.
+  the best row, when one row alone has the best reward); on a reference trace it is an extra forward
+  in ``policy_loss``.
+- ``beta > 0`` keeps TRL's KL term against the reference model.
 - L_temp reads the decoder's last hidden states with a forward hook during the loss forward
   (TRL's fused LM head returns no hidden states).
 - Audio and video features of the prompts are carried into every log-prob forward (``media_forward.py``).
@@ -135,7 +137,9 @@ class RAFTTrainer(GRPOHooks):
         k = self.num_generations if mode == "train" else self.num_generations_eval
         args: RAFTConfig = self.args
         rewards = combined_rewards(self.rewards_per_function, self.reward_weights)
-        weights = softmax_weights(rewards, k, args.reward_temperature)
+        weights = softmax_weights(rewards, k, args.reward_temperature, args.rro_weighting)
+        literal = weights if args.rro_weighting == "literal" else softmax_weights(rewards, k, args.reward_temperature,
+                                                                                   "literal")
         best = best_of_k(rewards, k)
 
         n_local = len(inputs)
@@ -159,7 +163,7 @@ class RAFTTrainer(GRPOHooks):
         if media:
             output.update(media)
         metrics = self.logged_metrics(mode)
-        for name, value in (weight_stats(weights, k) or {}).items():
+        for name, value in (weight_stats(literal, k) or {}).items():
             metrics[f"raft/{name}"].append(value)
         metrics["raft/trainable_fraction"].append(self.trainable_fraction)
         return output
@@ -186,10 +190,13 @@ class RAFTTrainer(GRPOHooks):
         accumulate = self.current_gradient_accumulation_steps if mode == "train" else 1.0
         n_rows = seq_logp.size(0)
         k = self.num_generations if mode == "train" else self.num_generations_eval
-        # TRL's "grpo" loss has the weighted NLL's gradient but the constant value -mean(A) (the ratio is
-        # exp(0) = 1 at one iteration): shift it to the objective's value so the logged `loss` means something
-        objective = (inputs[ADVANTAGES].to(seq_logp.dtype) * -seq_logp).mean() / accumulate
-        loss = loss + (objective - loss).detach()
+        # TRL's "grpo" loss has the weighted NLL's gradient but the value -mean(A) (+ beta * KL; the ratio
+        # is exp(0) = 1 at one iteration): shift the constant part to the objective's value so the logged
+        # `loss` means something
+        advantages = inputs[ADVANTAGES].to(seq_logp.dtype)
+        objective = (advantages * -seq_logp).mean() / accumulate
+        constant = -(advantages * (mask.sum(-1) > 0)).mean() / accumulate  # TRL counts an empty completion as 0
+        loss = loss + (objective - constant).detach()
         metrics = self.logged_metrics(mode)
         metrics["raft/nll"].append(self.accelerator.gather(-seq_logp).mean().item())
         metrics["raft/loss_rro"].append(self.accelerator.gather(-(inputs["rro_weights"] * seq_logp)).mean().item())

@@ -40,6 +40,13 @@ def _without_blocks(text: str, tags: tuple[re.Pattern, re.Pattern]) -> str:
     return "".join(parts)
 
 
+def model_text(text: str) -> str:
+    """``text`` without its ``<tool_call>``, ``<tool_response>`` and ``<trace>`` blocks: the model's own words."""
+    for block in _NOT_MODEL_TEXT:
+        text = _without_blocks(text, block)
+    return text
+
+
 def answer_tag(text: str | None) -> str | None:
     """Content of the last ``<answer>...</answer>``, stripped; None when there is none."""
     found = tag_blocks(text or "", _ANSWER_TAG)
@@ -51,8 +58,7 @@ def answer_line(text: str | None, rest: bool = False) -> str | None:
     marker ends its line); with ``rest`` everything after the marker. None when there is none."""
     if not text:
         return None
-    for block in _NOT_MODEL_TEXT:
-        text = _without_blocks(text, block)
+    text = model_text(text)
     last = None
     for last in _ANSWER_LINE.finditer(text):
         pass

@@ -26,10 +26,9 @@ Rules (times are seconds from the clip start):
 
 from __future__ import annotations
 
-from amuse_tasks.models.baseline_evidence import (RAISES, best_seat_time, content, cut_times, exclusive, overlap_f1,
-                                                  seat_of, seats, words)
+from amuse_tasks.evidence import (exclusive, option_letter, person_of_face, quote_runs, quote_utterance, scene_number,
+                                  seat_in_scene, seat_of, setup_utterance, words)
 from amuse_tasks.models.episode import Episode
-from amuse_tasks.schema import LETTERS
 
 NSP_LOOK = 0.5  # seconds before the nsp cut in which the next speaker's silent mouth opening is sought
 
@@ -79,15 +78,7 @@ class BaselinePolicy:
 
     def person_of_face(self, faces: list[dict]) -> dict[str, str]:
         """Face id -> person label, matching seats at the clip start to the people descriptions."""
-        first_cut = min([c for c in cut_times(faces)] + [self.dur])
-        at = seats(faces, best_seat_time(faces, 0.0, min(first_cut - 0.3, 3.0)))
-        out = {}
-        for p in self.rec.get("people", []):
-            seat = seat_of(p)
-            for face, s in at.items():
-                if seat is not None and s == seat:
-                    out[face] = p["label"]
-        return out
+        return person_of_face(faces, self.rec.get("people", []), self.dur)
 
     @property
     def query(self) -> dict:
@@ -100,12 +91,10 @@ class BaselinePolicy:
     def letter(self, text: str | None, match=None) -> str:
         """The option equal to ``text`` (or whose fact in ``query.options`` satisfies ``match``); else a
         stated guess (option A)."""
-        facts = self.query.get("options") or [{}] * len(self.rec["options"])
-        for i, (opt, fact) in enumerate(zip(self.rec["options"], facts)):
-            if (match(fact) if match else opt == text):
-                return LETTERS[i]
-        self.notes.append("No option matches the evidence; guessing A.")
-        return "A"
+        letter = option_letter(self.rec["options"], self.query.get("options"), text=text, match=match)
+        if letter is None:
+            self.notes.append("No option matches the evidence; guessing A.")
+        return letter or "A"
 
     # -- tasks ----------------------------------------------------------------------------------
     def avsa(self) -> str:
@@ -115,8 +104,7 @@ class BaselinePolicy:
         trans, tracked = self.call(("transcribe", {"start": round(a, 2), "end": round(b, 2)}),
                                    ("track_faces", {"start": 0.0, "end": round(self.dur, 2)}))
         faces, utts = (tracked or {}).get("faces", []), (trans or {}).get("utterances", [])
-        quote = self.query.get("quote")
-        own = max(utts, key=lambda u: overlap_f1(words(quote), words(u["text"])), default=None) if quote else None
+        own = quote_utterance(utts, self.query.get("quote"))
         others = [u for u in utts if own is not None and u["voice"] != own["voice"]]
         face = self.speaking_face(faces, *exclusive(a, b, others))
         person = self.person_of_face(faces).get(face)
@@ -147,8 +135,7 @@ class BaselinePolicy:
         faces = (tracked or {}).get("faces", [])
         face = self.speaking_face(faces, *self.span())
         t_later = float(self.query.get("scene_start", 0.0))
-        at = seats(faces, best_seat_time(faces, t_later + 0.3, min(self.dur, t_later + 3.0)))
-        seat = at.get(face)
+        seat = seat_in_scene(faces, face, t_later, self.dur)
         self.notes.append(f"{face} speaks the quote; in the scene from {t_later:.1f} s it sits at {seat}.")
         return f"Answer: {self.letter(None, match=lambda fact: seat is not None and seat_of(fact) == seat)}"
 
@@ -158,27 +145,10 @@ class BaselinePolicy:
                       "its times.</plan>")
         diar, trans = self.whole("diarize", "transcribe")
         if quote:
-            utts = (trans or {}).get("utterances", [])
-            target = words(quote)
-            found: list[tuple[float, int, int]] = []
-            for i in range(len(utts)):
-                for j in range(i, min(len(utts), i + 4)):
-                    f1 = overlap_f1(target, words(" ".join(u["text"] for u in utts[i:j + 1])))
-                    if f1 > 0:
-                        found.append((f1, i, j))
-            if not found:
+            spans = quote_runs((trans or {}).get("utterances", []), quote)
+            if not spans:
                 self.notes.append("The quote is not in the transcript.")
                 return "Answer: none"
-            # every run of other utterances that matches about as well as the best: the same words may
-            # come from two people (even overlapping in time), and then the one whose lips move with
-            # it is the named person
-            best = max(f for f, _, _ in found)
-            spans: list[tuple[float, float]] = []
-            taken: set[int] = set()
-            for f1, i, j in sorted(found, key=lambda x: (-x[0], x[2] - x[1])):
-                if f1 >= best - 0.1 and not taken & set(range(i, j + 1)):
-                    taken |= set(range(i, j + 1))
-                    spans.append((utts[i]["start"], utts[j]["end"]))
             span = spans[0]
             if len(spans) > 1:
                 (tracked,) = self.whole("track_faces")
@@ -190,7 +160,7 @@ class BaselinePolicy:
                 self.notes.append(f"The quote is said {len(spans)} times; {name} ({face}) lip-syncs best at "
                                   f"{span[0]:.1f}-{span[1]:.1f} s.")
             else:
-                self.notes.append(f"The quote matches the transcript at {span[0]:.1f}-{span[1]:.1f} s (word F1 {best:.2f}).")
+                self.notes.append(f"The quote matches the transcript at {span[0]:.1f}-{span[1]:.1f} s.")
             return f"Answer: {span[0]:.2f}-{span[1]:.2f}"
         # "When does <name> speak": the voice whose segments lip-sync best with that person's face.
         (tracked,) = self.whole("track_faces")
@@ -218,21 +188,14 @@ class BaselinePolicy:
         trans, tracked = self.whole("transcribe", "track_faces")
         utts, faces = (trans or {}).get("utterances", []), (tracked or {}).get("faces", [])
         t_payoff = float(self.query.get("scene_start", self.dur))
-        key = content(self.query.get("quote") or "")
-        earlier = [u for u in utts if u["end"] <= t_payoff + 0.5]
-        if not earlier or not key:
+        setup = setup_utterance(utts, self.query.get("quote"), t_payoff)
+        if setup is None:
             self.notes.append("No earlier speech to link.")
             return f"{self.letter(None, match=lambda fact: False)}. No evidence."
-        # runs of up to 3 utterances: the transcript may split one line where the voice label flickers
-        runs = [earlier[i:j] for i in range(len(earlier)) for j in range(i + 1, min(len(earlier), i + 3) + 1)]
-        best = max(runs, key=lambda run: (len(key & content(" ".join(u["text"] for u in run))), -len(run),
-                                          bool(RAISES.search(" ".join(u["text"] for u in run))), -run[0]["start"]))
-        setup = max(best, key=lambda u: u["end"] - u["start"])
-        setup = {**setup, "start": best[0]["start"], "end": best[-1]["end"], "text": " ".join(u["text"] for u in best)}
         others = [u for u in utts if u["voice"] != setup["voice"]]
         face = self.speaking_face(faces, *exclusive(setup["start"], setup["end"], others))
         person = self.person_of_face(faces).get(face)
-        scene = 1 + sum(1 for c in cut_times(faces) if c <= setup["start"])
+        scene = scene_number(faces, setup["start"])
         self.notes.append(f'The issue is raised at {setup["start"]:.1f} s ("{setup["text"]}") by {face} ({person}), scene {scene}.')
         letter = self.letter(None, match=lambda fact: fact.get("person") == person and fact.get("scene") == scene)
         return f"Answer: {letter}. {person} raised it in scene {scene}: \"{setup['text']}\"."

@@ -11,26 +11,39 @@ from raft_fixtures import make_qwen2, prompt_dataset, raft_args, text_reward
 from raft_trl import RAFTConfig, RAFTTrainer, best_of_k, softmax_weights
 
 
-def test_softmax_weights_match_hand_computation_and_sum_to_k():
+def test_softmax_weights_match_hand_computation_centred_and_literal():
     nan = float("nan")
-    r = torch.tensor([0.0, math.log(2), math.log(3),   # exp -> 1, 2, 3 -> softmax 1/6, 2/6, 3/6
-                      nan, 5.0, 5.0,                    # unscorable row: weight 0, the rest share K
+    r = torch.tensor([0.0, math.log(2), math.log(3),   # exp -> 1, 2, 3 -> softmax 1/6, 2/6, 3/6 at T = 1
+                      nan, 5.0, 5.0,                    # unscorable row: weight 0, the rest share the group
                       nan, nan, nan])                   # nothing scorable: all 0
-    w = softmax_weights(r, k=3, tau=1.0)
-    assert torch.allclose(w, torch.tensor([0.5, 1.0, 1.5, 0.0, 1.5, 1.5, 0.0, 0.0, 0.0]), atol=1e-6)
-    assert torch.allclose(w.view(-1, 3)[:2].sum(1), torch.tensor([3.0, 3.0]))
-    # mean-centring does not matter; tau scales the logits
-    w2 = softmax_weights(torch.tensor([1.0, 2.0]), k=2, tau=0.5)
-    e = torch.exp(torch.tensor([0.5, 1.0]))
-    assert torch.allclose(w2, 2 * e / e.sum())
-    # tau = 0: uniform; tau large: best-of-K (Reward rAnked FineTuning)
-    assert torch.allclose(softmax_weights(torch.tensor([1.0, 9.0, 3.0]), 3, 0.0), torch.ones(3))
-    assert torch.allclose(softmax_weights(torch.tensor([1.0, 9.0, 3.0]), 3, 1e4), torch.tensor([0.0, 3.0, 0.0]))
-    assert best_of_k(torch.tensor([1.0, 9.0, 9.0, nan, nan, nan]), 3).tolist() == [0, 1, 0, 0, 0, 0]
+    literal = softmax_weights(r, k=3, temperature=1.0, weighting="literal")
+    assert torch.allclose(literal, torch.tensor([0.5, 1.0, 1.5, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]), atol=1e-6)
+    centred = softmax_weights(r, k=3, temperature=1.0)  # the default: n * softmax - 1
+    assert torch.allclose(centred, torch.tensor([-0.5, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), atol=1e-6)
+    assert torch.allclose(centred.view(-1, 3).sum(1), torch.zeros(3), atol=1e-6)
+    # a tied group gives no update (centred), the literal form pulls every row up by 1
+    tied = torch.tensor([0.7, 0.7, 0.7, 0.7])
+    assert torch.equal(softmax_weights(tied, 4, 0.5), torch.zeros(4))
+    assert torch.allclose(softmax_weights(tied, 4, 0.5, "literal"), torch.ones(4))
+    # the temperature divides the rewards
+    e = torch.exp(torch.tensor([1.0, 2.0]) / 0.5)
+    assert torch.allclose(softmax_weights(torch.tensor([1.0, 2.0]), 2, 0.5, "literal"), 2 * e / e.sum())
+    # large T: uniform (centred: 0); T -> 0: best-of-K (Reward rAnked FineTuning)
+    assert torch.allclose(softmax_weights(torch.tensor([1.0, 9.0, 3.0]), 3, 1e6), torch.zeros(3), atol=1e-4)
+    assert torch.allclose(softmax_weights(torch.tensor([1.0, 9.0, 3.0]), 3, 1e-4), torch.tensor([-1.0, 2.0, -1.0]))
+    with pytest.raises(ValueError, match="weighting"):
+        softmax_weights(tied, 4, 0.5, "uncentred")
+
+
+def test_best_of_k_only_for_a_unique_best():
+    nan = float("nan")
+    got = best_of_k(torch.tensor([1.0, 9.0, 2.0, 9.0, 9.0, 1.0, nan, nan, nan, nan, 3.0, 1.0]), 3)
+    assert got.tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]
 
 
 def test_config_rejects_settings_that_change_the_objective(tmp_path):
-    for bad in ({"loss_type": "dapo"}, {"beta": 0.1}, {"num_iterations": 2}, {"reward_temperature": -1.0},
+    for bad in ({"loss_type": "dapo"}, {"beta": -0.1}, {"num_iterations": 2}, {"reward_temperature": -1.0},
+                {"reward_temperature": 0.0}, {"rro_weighting": "uncentred"},
                 {"align_target": "best"}, {"sra_budget": 0.0}, {"steps_per_generation": 4},
                 {"generation_batch_size": 16, "per_device_train_batch_size": 4}, {"top_entropy_quantile": 0.5},
                 {"importance_sampling_level": "sequence"}):
@@ -38,8 +51,8 @@ def test_config_rejects_settings_that_change_the_objective(tmp_path):
             RAFTConfig(output_dir=str(tmp_path), use_cpu=True, **bad)
 
 
-def _explicit_loss(model, inputs, tokenizer, k, tau, rro, lam):
-    """-rro * J_RRO + lam * NLL(best), written out: plain logits, hand softmax per prompt group."""
+def _explicit_loss(model, inputs, tokenizer, k, temperature, rro, lam, weighting):
+    """-rro * J_RRO + lam * NLL(unique best), written out: plain logits, hand softmax per prompt group."""
     ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
     att = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
     c = inputs["completion_ids"].size(1)
@@ -56,19 +69,23 @@ def _explicit_loss(model, inputs, tokenizer, k, tau, rro, lam):
     assert all(len(g) == k for g in groups.values())
     total = 0.0
     for rows in groups.values():
-        w = torch.softmax(tau * rewards[rows], 0)
-        total = total - rro * (w * seq[rows]).sum()
-        total = total + lam * (-seq[rows][int(torch.argmax(rewards[rows]))])
+        w = k * torch.softmax(rewards[rows] / temperature, 0) - (1.0 if weighting == "centred" else 0.0)
+        total = total - rro * (w * seq[rows]).sum() / k
+        if (rewards[rows] == rewards[rows].max()).sum() == 1:
+            total = total + lam * (-seq[rows][int(torch.argmax(rewards[rows]))])
     return total / len(groups)
 
 
-@pytest.mark.parametrize("tau,rro,lam,ragged", [(1.0, 1.0, 0.0, False), (3.0, 0.7, 0.5, False), (2.0, 1.0, 0.3, True)])
-def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, tau, rro, lam, ragged):
+@pytest.mark.parametrize("temperature,rro,lam,ragged,weighting", [(1.0, 1.0, 0.0, False, "centred"),
+                                                                   (0.3, 0.7, 0.5, False, "literal"),
+                                                                   (0.5, 1.0, 0.3, True, "centred")])
+def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, temperature, rro, lam, ragged, weighting):
     """ragged: EOS is made likely at every step, so completions have different lengths and the
     per-sequence length normalisation (not a per-token mean over the batch) is what is checked."""
     model = make_qwen2(tiny_tokenizer)
     stop = {"sequence_bias": [[[tiny_tokenizer.eos_token_id], 3.0]]} if ragged else None
-    args = raft_args(tmp_path, reward_temperature=tau, rro_weight=rro, align_weight=lam, align_target="best_of_k",
+    args = raft_args(tmp_path, reward_temperature=temperature, rro_weighting=weighting, rro_weight=rro,
+                     align_weight=lam, align_target="best_of_k",
                      temporal_weight=0.0, max_completion_length=10, per_device_train_batch_size=8,
                      generation_kwargs=stop)
     trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2), processing_class=tiny_tokenizer)
@@ -82,7 +99,7 @@ def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, ta
     loss.backward()
     got = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
     trainer.model.zero_grad()
-    explicit = _explicit_loss(trainer.model, inputs, tiny_tokenizer, 4, tau, rro, lam)
+    explicit = _explicit_loss(trainer.model, inputs, tiny_tokenizer, 4, temperature, rro, lam, weighting)
     explicit.backward()
     # the value is the objective's too (TRL's own loss value would be the constant -mean(advantages))
     assert loss.item() == pytest.approx(explicit.item(), rel=1e-4, abs=1e-5)
@@ -90,8 +107,12 @@ def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, ta
     for n, p in trainer.model.named_parameters():
         if p.requires_grad:
             assert torch.allclose(got[n], p.grad, atol=1e-6, rtol=1e-4), n
-    # the weights the step used are K * softmax per group
-    assert torch.allclose(inputs["rro_weights"].view(-1).sum(), torch.tensor(8.0), atol=1e-5)
+    # the weights the step used sum to 0 per group (centred) or to K (literal)
+    groups: dict[tuple, float] = {}
+    for row, w in zip(inputs["prompt_ids"].tolist(), inputs["rro_weights"].tolist()):  # rows are shuffled
+        groups[tuple(row)] = groups.get(tuple(row), 0.0) + w
+    sums = torch.tensor(list(groups.values()))
+    assert len(groups) == 2 and torch.allclose(sums, torch.full_like(sums, 0.0 if weighting == "centred" else 4.0), atol=1e-5)
 
 
 def test_temporal_term_uses_hidden_states_of_the_loss_forward(tmp_path, tiny_tokenizer):

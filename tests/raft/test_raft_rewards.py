@@ -51,33 +51,125 @@ def test_copies_of_the_prompt_are_no_claims():
     assert _run(rewards.sync, [copied]) == [pytest.approx(0.6)]  # the same words, not in the prompt: a claim
 
 
-def test_echoes_copies_and_blanket_claims_never_beat_a_correct_specific_answer():
+# Two people side by side; VOICE_2 (lips of FACE_B, on the right) says the quote; after a cut at 6.0 s
+# they have swapped seats.
+SCENE = {**CUES,
+         "FC": [{"face": "FACE_A", "start": 0.0, "end": 6.0, "box": [10, 50, 40, 40]},
+                {"face": "FACE_B", "start": 0.0, "end": 6.0, "box": [100, 50, 40, 40]},
+                {"face": "FACE_A", "start": 6.0, "end": 10.0, "box": [100, 50, 40, 40]},
+                {"face": "FACE_B", "start": 6.0, "end": 10.0, "box": [10, 50, 40, 40]}]}
+PEOPLE = [{"label": "Ann", "description": "1st from the left", "seat": {"column": 1, "row": None}},
+          {"label": "Bob", "description": "2nd from the left", "seat": {"column": 2, "row": None}}]
+QUOTE = "the car is not ready yet"
+FACTS = {
+    "avsa": {"query": {"quote": QUOTE, "span": [2.8, 5.0]}, "people": PEOPLE, "duration": 10.0},
+    "srid": {"query": {"quote": QUOTE, "span": [2.8, 5.0], "scene_start": 6.0,
+                       "options": [{"seat": {"column": 2, "row": None}}, {"seat": {"column": 1, "row": None}}]},
+             "people": PEOPLE, "duration": 10.0},
+    "stg": {"query": {"quote": QUOTE, "person": "Bob"}, "people": PEOPLE, "duration": 10.0},
+    "nsp": {"query": {}, "people": PEOPLE, "duration": 10.0},
+}
+OPTIONS = {"avsa": ["Ann", "Bob"], "srid": ["right", "left"], "stg": [], "nsp": ["Ann", "Bob"]}
+
+
+def _cols(task: str, n: int, mode: str = "guided") -> dict:
+    return dict(mode=[mode] * n, task=[task] * n, options=[OPTIONS[task]] * n, answer=['"B"'] * n,
+                question_facts=[json.dumps(FACTS[task])] * n)
+
+
+def _scene(fn, texts, prompt="", task="avsa", mode="guided"):
+    return fn([[{"role": "assistant", "content": t}] for t in texts], cues=[json.dumps(SCENE)] * len(texts),
+              prompts=[[{"role": "user", "content": prompt}]] * len(texts), **_cols(task, len(texts), mode))
+
+
+def test_consistency_scores_the_final_answer_against_the_cues_not_the_label():
+    # avsa: FACE_B's lips move with the quote, FACE_B sits where Bob sits -> B
+    assert _scene(rewards.consistency, ["Answer: B", "Answer: A", "I think B.\nAnswer: A", "A or B", "Answer: B, not A"]) \
+        == [1.0, -1.0, -1.0, -1.0, 1.0]
+    # srid: FACE_B is on the left after the cut -> option B ("left"), though Bob sat on the right before
+    assert _scene(rewards.consistency, ["Answer: B", "Answer: A"], task="srid") == [1.0, -1.0]
+    # stg: Bob is the voice FACE_B lip-syncs with (VOICE_2); 2 tIoU - 1
+    got = _scene(rewards.consistency, ["Answer: 2.8-5.0", "Answer: 3.9-5.0", "Answer: 0.0-2.5", "no idea"], task="stg")
+    assert got == [pytest.approx(1.0), pytest.approx(2 * 1.1 / 2.2 - 1), -1.0, -1.0]
+    # nsp: no cue covers the silence before the cut -> not scorable, not a guess
+    assert _scene(rewards.consistency, ["Answer: B"], task="nsp") == [None]
+    # agentic: only <answer> counts; a letter inside a tool call is no answer
+    agent = ["<plan>p</plan><reflect>r</reflect><answer>B</answer>",
+             '<tool_call>{"name": "lip_sync", "arguments": {"face_id": "B"}}</tool_call>']
+    assert _scene(rewards.consistency, agent, mode="agentic") == [1.0, -1.0]
+
+
+def test_consistency_follows_the_cues_when_they_point_elsewhere():
+    """The same reply, the same label: swap the lip-sync scores and the supported answer swaps too."""
+    swapped = {**SCENE, "LS": [{**i, "face": {"FACE_A": "FACE_B", "FACE_B": "FACE_A"}[i["face"]]} for i in SCENE["LS"]]}
+    got = rewards.consistency([[{"role": "assistant", "content": "Answer: B"}]], cues=[json.dumps(swapped)],
+                              **_cols("avsa", 1))
+    assert got == [-1.0]
+
+
+def test_format_reads_the_final_answer_by_the_evaluation_rule():
+    texts = ["Answer: B", "Options: A, B\nAnswer: A, B or C", "B\nAnswer: none of them",
+             '<tool_call>{"name": "lip_sync", "arguments": {"face_id": "B"}}</tool_call>', "B"]
+    assert _scene(rewards.format, texts) == [1.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def test_restated_prompt_lines_are_no_claims():
+    prompt = "LS - Lip sync:\nFACE_B: 2.8-5.0: 0.80\nTR:\n[2.8-5.0] VOICE_2: the car is not ready yet"
+    restated = "[2.8-5.0] VOICE_2 said: the car is not ready yet"  # small changes, still the prompt's line
+    own = "VOICE_2 speaks at 2.8-5.0"
+    assert rewards.own_clauses(restated + "\n" + own, prompt) == [own]
+
+
+def test_wrong_answers_never_beat_right_ones_and_echoes_never_beat_a_bare_correct_answer():
     """Summed over the default (label-free) reward functions, as TRL sums them with equal weights."""
     from raft_trl.train import DataArguments
 
     names = DataArguments().rewards
-    assert "accuracy" not in names
-    prompt = ("Clip c1. Who says \"the car is not ready yet\"?\nOptions: (A) Ann (B) Bob\n"
+    assert "accuracy" not in names and "consistency" in names
+    prompt = (f'Clip c1. Who says "{QUOTE}"?\nOptions: (A) Ann (B) Bob\n'
               "[0.0-2.5] VOICE_1: we should leave before the rain\n[2.8-5.0] VOICE_2: the car is not ready yet\n"
-              "FACE_A 0.0-5.0 box 10 10 40 40\nFACE_B 0.0-5.0 box 80 10 40 40\nAnswer with the letter.")
-    candidates = {
-        "correct, specific": 'VOICE_2 speaks at 2.8-5.0 and is FACE_B. FACE_B says "the car is not ready yet".\nAnswer: B',
-        "prompt echo, wrong answer": prompt + "\nAnswer: A",
-        "transcript copy": "[0.0-2.5] VOICE_1: we should leave before the rain\n[2.8-5.0] VOICE_2: the car is not "
-                           "ready yet\nAnswer: B",
+              "VOICE_1: 0.0-2.5\nVOICE_2: 2.8-5.0\nFACE_A: visible 0.0-6.0 at [10, 50, 40, 40]\n"
+              "FACE_B: visible 0.0-6.0 at [100, 50, 40, 40]\nFACE_A: 0.0-2.5: 1.00, 2.8-5.0: 0.20\n"
+              "FACE_B: 0.0-2.5: 0.00, 2.8-5.0: 0.80\nAnswer with the letter.")
+    bodies = {
+        "specific": f'VOICE_2 speaks at 2.8-5.0 and is FACE_B. FACE_B says "{QUOTE}".',
+        "prompt echo": prompt,
+        "cue copy": "[0.0-2.5] VOICE_1: we should leave before the rain\n[2.8-5.0] VOICE_2: the car is not ready yet",
+        "cue copy, small changes": "[2.8-5.0] VOICE_2 said: the car is not ready yet\nFACE_B 2.8-5.0 0.80",
         "blanket claims": "FACE_A speaks at 0.0-5.0. FACE_B speaks at 0.0-5.0. VOICE_1 is FACE_A. VOICE_1 is FACE_B. "
-                          "VOICE_2 is FACE_A. VOICE_2 is FACE_B.\nAnswer: B",
-        "bare answer": "Answer: B",
+                          "VOICE_2 is FACE_A. VOICE_2 is FACE_B.",
+        "none": "",
     }
-    cols = dict(mode=["guided"] * len(candidates), task=["avsa"] * len(candidates),
-                options=[["Ann", "Bob"]] * len(candidates), answer=['"B"'] * len(candidates))
-    total = [0.0] * len(candidates)
+    replies = {(name, letter): f"{body}\nAnswer: {letter}".strip() for name, body in bodies.items() for letter in "AB"}
+    total = [0.0] * len(replies)
     for fn in rewards.reward_functions(names):
-        got = _run(fn, list(candidates.values()), prompt=prompt, **cols)
-        total = [t + g for t, g in zip(total, got)]
-    score = dict(zip(candidates, total))
-    best = score.pop("correct, specific")
-    assert all(v < best for v in score.values()), (best, score)
+        got = _scene(fn, list(replies.values()), prompt=prompt)
+        total = [t + (g or 0.0) for t, g in zip(total, got)]
+    score = dict(zip(replies, total))
+    for name in bodies:
+        assert score[(name, "B")] > score[(name, "A")], (name, score)
+    bare = score[("none", "B")]
+    for name in ("prompt echo", "cue copy", "cue copy, small changes", "blanket claims"):
+        assert score[(name, "A")] < bare, (name, score)
+        assert score[(name, "B")] <= bare + 1e-9, (name, score)  # an echo adds nothing to a right answer
+
+
+def test_cue_evidence_supports_the_labels_with_oracle_cues(synth_root):
+    """The evidence the reward uses is the rule baseline's: with ground-truth cues it finds the labelled
+    option on AMUSE-Synth (the upper bound; the offline tools' rate is in bench/results/reward_validity)."""
+    from amuse_tasks.cues import oracle_cues
+    from amuse_tasks.evidence import CueEvidence
+    from amuse_tasks.schema import load_records
+    from raft_trl.data import question_facts
+
+    hits = {}
+    for rec in load_records(synth_root).records:
+        if rec["task"] not in ("avsa", "srid", "csnl"):
+            continue
+        facts = question_facts(rec)
+        ev = CueEvidence(oracle_cues(rec), facts["query"], facts["people"], rec["options"], facts["duration"])
+        hits.setdefault(rec["task"], []).append(ev.supported(rec["task"]) == rec["answer"])
+    assert {t: sum(h) / len(h) for t, h in hits.items()} == {"avsa": 1.0, "srid": 1.0, "csnl": 1.0}
 
 
 def test_format_and_accuracy_use_the_task_table():
