@@ -149,3 +149,58 @@ def test_an_unsupported_trl_is_refused_with_the_fix(monkeypatch):
     monkeypatch.setattr(trl_compat, "version", lambda name: "1.17.0")
     with pytest.raises(ImportError, match=r"supports TRL 1\.16\.x, found 1\.17\.0: pip install 'trl>=1\.16,<1\.17'"):
         trl_compat.check_trl()
+
+
+def test_temporal_term_cannot_be_lowered_by_copying_the_cues_or_collapsing():
+    from raft_trl.temporal import RowWindows, row_windows, temporal_loss
+
+    prompt = ["[0.0-1.5] VOICE_1: hello there\n", "[2.0-3.5] VOICE_2: who is it\n", "[4.0-5.5] VOICE_1: the courier\n"]
+    honest = ["VOICE_2 asks at 2.0-3.5\n"]
+    pasted = honest + ["[0.0-1.5] VOICE_1: hello there\n", "[4.0-5.5] VOICE_1 said: the courier\n"]
+
+    def windows(response):
+        pieces = prompt + response
+        return row_windows(list(range(len(pieces))), len(prompt), lambda ids: pieces[: len(ids)], 2.0)
+
+    assert windows(honest).response == {1: [3]} and windows(pasted).response == {1: [3]}  # copies cite nothing
+    torch.manual_seed(0)
+    hidden = torch.randn(1, len(pasted) + len(prompt), 16)
+    loss_honest, _ = temporal_loss(hidden[:, : len(prompt) + 1], [windows(honest)], gamma=1.0)
+    loss_pasted, _ = temporal_loss(hidden, [windows(pasted)], gamma=1.0)
+    assert loss_pasted.item() == pytest.approx(loss_honest.item())
+    # collapsed states are the chance level log(n windows), not the minimum
+    rw = RowWindows(cue={0: [0], 1: [1], 2: [2]}, response={1: [3]})
+    collapsed, _ = temporal_loss(torch.ones(1, 4, 16), [rw], gamma=1.0)
+    assert collapsed.item() == pytest.approx(math.log(3))
+    aligned = torch.eye(4, 16).unsqueeze(0).clone()
+    aligned[0, 3] = aligned[0, 1]  # the response state of window 1 is the cue state of window 1
+    assert temporal_loss(aligned, [rw], gamma=1.0)[0].item() < 0.01
+    # the cue side is a target: no gradient reaches it
+    h = aligned.clone().requires_grad_(True)
+    temporal_loss(h + 0.1 * torch.randn_like(h), [rw], gamma=1.0)[0].backward()
+    assert h.grad[0, :3].abs().sum() == 0 and h.grad[0, 3].abs().sum() > 0
+
+
+@pytest.mark.parametrize("weighting,changes", [("centred", False), ("literal", True)])
+def test_tied_groups_give_no_update_unless_literal(tmp_path, tiny_tokenizer, weighting, changes):
+    """Every candidate gets the same reward: centred weights are 0 and theta_cross stays bit-identical;
+    the literal weights still pull the model toward its own samples."""
+    model = make_qwen2(tiny_tokenizer)
+    args = raft_args(tmp_path, rro_weighting=weighting, align_weight=0.5, align_target="best_of_k",
+                     temporal_weight=0.0, max_steps=1)
+    trainer = RAFTTrainer(model, [lambda completions, **kw: [0.5] * len(completions)], args,
+                          train_dataset=prompt_dataset(1), processing_class=tiny_tokenizer)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    trainer.train()
+    after = dict(trainer.model.named_parameters())
+    changed = [n for n in before if not torch.equal(before[n], after[n].detach())]
+    assert bool(changed) == changes, changed
+
+
+def test_kl_to_the_reference_model_is_allowed(tmp_path, tiny_model_dir, tiny_tokenizer):
+    args = raft_args(tmp_path, beta=0.1, temporal_weight=0.0, max_steps=1)
+    trainer = RAFTTrainer(str(tiny_model_dir), [text_reward], args, train_dataset=prompt_dataset(1),
+                          processing_class=tiny_tokenizer)
+    assert trainer.ref_model is not None
+    trainer.train()
+    assert any("kl" in entry for entry in trainer.state.log_history)
