@@ -1,17 +1,35 @@
-"""Does RAFT learn? Untrained vs. TRL ``GRPOTrainer`` vs. ``RAFTTrainer``, side by side in one run.
+"""Does RAFT learn? Every arm trained from scratch in one run, evaluated on the same held-out items.
 
-Same model (SmolLM2-135M-Instruct, offline), same guided prompts of the AMUSE-Synth *training* set
-(seed 1: ``amuse_tasks.default_set.training_root``), same label-free rewards (``raft_trl.rewards``
-defaults, on the offline tools' cues), same K, steps, learning rate and generated tokens. Each
-trained model is saved and evaluated through lm-eval's CLI (``amuse-eval --model hf``) on the
-disjoint *evaluation* set (seed 0, the embedded default), guided choice tasks, with Wilson 95 %
-intervals. Reward curves are the per-step mean of the summed rewards. Results:
-``bench/results/raft_learning.{json,md}``. Usage: ``python -m bench.raft_learning --steps 12 --limit 5``.
+All arms share the model (SmolLM2-135M-Instruct, offline), the training prompts (guided, offline tool
+cues, ``--train-root``), K, prompts per step, steps, learning rate, generated tokens, TRL's "grpo"
+loss normalisation (per-sequence length-normalised) and the trainable subset: the SRA mask
+(``raft_trl.sra``, the same theta_cross for every arm), except the ``*_full`` pair on all weights.
+
+| arm | trainer | rewards |
+|---|---|---|
+| untrained | - | - |
+| grpo | TRL ``GRPOTrainer`` (group-normalised advantages) | default label-free list |
+| raft | ``RAFTTrainer`` (centred softmax weights, the default) | default label-free list |
+| raft_literal | ``RAFTTrainer``, ``rro_weighting="literal"`` (the paper's positive weights) | default list |
+| raft_format | ``RAFTTrainer`` | ``format`` only (control: no reward reads the answer) |
+| raft_label | ``RAFTTrainer`` | default list + ``accuracy`` (reads the labels: positive control) |
+| grpo_full, raft_full | as grpo / raft, all weights trainable | default list |
+
+Each trained model is evaluated through lm-eval's CLI (``amuse-eval --model hf``) on every item of the
+guided choice tasks of ``--eval-root`` (a seed no training set uses; offline cues), with per-item
+correctness from ``--log_samples``: accuracy with Wilson 95 % intervals, and exact McNemar tests on
+the same items against ``untrained`` and against ``grpo``. Resumable per arm: each finished arm is
+kept under ``bench/results/tmp/raft_learning/<run id>/``, where the run id hashes the settings and the
+code (git commit + uncommitted diff), so results of different code versions are never merged.
+Results: ``bench/results/raft_learning.{json,md,png}``.
+
+Usage: ``python -m bench.raft_learning --train-root DIR --eval-root DIR --steps 20 --arms untrained,raft,grpo``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -22,8 +40,8 @@ from pathlib import Path
 
 from bench.measure import RESULTS, SCRATCH, md_table, smollm2_dir, write
 
-TASKS = ["avsa", "nsp", "srid", "csnl"]
-ARMS = ("untrained", "grpo", "raft", "raft_no_sra")  # raft_no_sra: the RAFT objective on all weights, like GRPO
+ARMS = ("untrained", "grpo", "raft", "raft_literal", "raft_format", "raft_label", "grpo_full", "raft_full")
+SETTINGS = ("train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature")
 
 
 def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -36,119 +54,211 @@ def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, c - h), min(1.0, c + h)
 
 
+def mcnemar(a: list[bool], b: list[bool]) -> tuple[int, int, float]:
+    """(items only a got right, items only b got right, exact two-sided p) on paired items."""
+    only_a = sum(x and not y for x, y in zip(a, b))
+    only_b = sum(y and not x for x, y in zip(a, b))
+    n = only_a + only_b
+    if n == 0:
+        return 0, 0, 1.0
+    tail = sum(math.comb(n, i) for i in range(0, min(only_a, only_b) + 1)) / 2 ** n
+    return only_a, only_b, min(1.0, 2 * tail)
+
+
+def run_id(settings: dict) -> str:
+    """Settings + code version: git commit and the diff of uncommitted changes."""
+    repo = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "raft_trl", "amuse_tasks", "bench"], cwd=repo,
+                          capture_output=True, text=True).stdout
+    blob = json.dumps(settings, sort_keys=True) + head + diff
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
 def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     """Train one arm in this process; returns its reward curve, wall time and trainable fraction."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    from amuse_tasks.default_set import training_root
     from raft_trl import RAFTConfig, RAFTTrainer
     from raft_trl.data import build_rows, to_dataset
-    from raft_trl.rewards import reward_functions
-    from raft_trl.train import DataArguments
+    from raft_trl.rewards import DEFAULT_REWARDS, reward_functions
+    from raft_trl.sra import freeze_all_but, select_theta_cross
 
     torch.manual_seed(0)
-    rows = build_rows(training_root(), mode="guided", tasks=TASKS, cue_source="offline")
-    dataset = to_dataset(rows)
+    rows = build_rows(args.train_root, mode="guided", tasks=args.tasks.split(","), cue_source="offline")
+    dataset = to_dataset(rows).shuffle(seed=0)
     tok = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    names = DataArguments().rewards
-    common = dict(output_dir=str(out), use_cpu=True, bf16=False, num_generations=args.k, per_device_train_batch_size=args.k,
-                  max_completion_length=args.tokens, max_steps=args.steps, learning_rate=args.lr, beta=0.0,
-                  logging_steps=1, report_to=[], save_strategy="no", seed=0, disable_tqdm=True,
-                  gradient_checkpointing=False, temperature=1.0)
-    if arm == "grpo":
+    names = {"raft_format": ["format"], "raft_label": DEFAULT_REWARDS + ["accuracy"]}.get(arm, DEFAULT_REWARDS)
+    full = arm.endswith("_full")
+    common = dict(output_dir=str(out), use_cpu=True, bf16=False, num_generations=args.k,
+                  per_device_train_batch_size=args.k * args.prompts_per_step, max_completion_length=args.tokens,
+                  max_steps=args.steps, learning_rate=args.lr, beta=0.0, loss_type="grpo", logging_steps=1,
+                  report_to=[], save_strategy="no", seed=0, disable_tqdm=False, gradient_checkpointing=False,
+                  temperature=1.0)
+    if arm.startswith("grpo"):
+        if not full:  # the same theta_cross RAFT picks, frozen the same way
+            freeze_all_but(model, select_theta_cross(model, RAFTConfig.sra_budget))
         trainer = GRPOTrainer(model, reward_functions(names), GRPOConfig(**common), train_dataset=dataset,
                               processing_class=tok)
     else:
-        config = RAFTConfig(**common, loss_type="grpo", sra=arm != "raft_no_sra")
+        config = RAFTConfig(**common, sra=not full, reward_temperature=args.temperature,
+                            rro_weighting="literal" if arm == "raft_literal" else "centred")
         trainer = RAFTTrainer(model, reward_functions(names), config, train_dataset=dataset, processing_class=tok)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in trainer.model.parameters())
     t0 = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - t0
     trainer.save_model(str(out))
     tok.save_pretrained(str(out))
-    curve = [e["reward"] for e in trainer.state.log_history if "reward" in e]
-    return {"seconds": seconds, "reward_curve": curve, "trainable_fraction": trainable / total,
+    logs = [e for e in trainer.state.log_history if "reward" in e]
+    curves = {"reward": [e["reward"] for e in logs]}
+    for key in ("rewards/consistency/mean", "rewards/format/mean", "rewards/accuracy/mean"):
+        if any(key in e for e in logs):
+            curves[key.split("/")[1]] = [e.get(key) for e in logs]
+    return {"seconds": seconds, "curves": curves, "trainable_fraction": trainable / total, "rewards": names,
             "train_records": len(rows.rows)}
 
 
-def evaluate(model_dir: Path, out: Path, limit: int) -> dict:
-    """lm-eval CLI on the evaluation set: per task (acc_lenient, parse_fail, n)."""
-    from amuse_tasks.default_set import default_root
-
+def evaluate(model_dir: Path, out: Path, eval_root: str, tasks: list[str]) -> dict:
+    """lm-eval CLI on every item of the evaluation set: per task the per-item lenient correctness."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.pop("AMUSE_CUES", None)
     cmd = [str(Path(sys.executable).parent / "amuse-eval"), "--model", "hf",
-           "--model_args", f"pretrained={model_dir},dtype=float32", "--tasks", ",".join(f"amuse_{t}_guided" for t in TASKS),
-           "--apply_chat_template", "--device", "cpu", "--batch_size", "4", "--limit", str(limit),
-           "--metadata", json.dumps({"amuse_root": str(default_root())}), "--output_path", str(out)]
+           "--model_args", f"pretrained={model_dir},dtype=float32", "--tasks", ",".join(f"amuse_{t}_guided" for t in tasks),
+           "--apply_chat_template", "--device", "cpu", "--batch_size", "4", "--log_samples",
+           "--metadata", json.dumps({"amuse_root": eval_root, "cues": "offline"}), "--output_path", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"lm-eval failed on {model_dir}:\n{proc.stderr[-3000:]}")
-    res = json.loads(sorted(out.rglob("results_*.json"))[-1].read_text())["results"]
-    return {t: {"acc": res[f"amuse_{t}_guided"]["acc_lenient,none"], "parse_fail": res[f"amuse_{t}_guided"]["parse_fail,none"],
-                "n": limit} for t in TASKS}
+    items = {}
+    for t in tasks:
+        sample_file = sorted(out.rglob(f"samples_amuse_{t}_guided_*.jsonl"))[-1]
+        docs = [json.loads(line) for line in sample_file.read_text().splitlines() if line.strip()]
+        docs.sort(key=lambda d: d["doc_id"])
+        items[t] = {"ids": [d["doc"]["id"] for d in docs], "correct": [bool(d["acc_lenient"]) for d in docs],
+                    "parse_fail": [bool(d["parse_fail"]) for d in docs]}
+    return items
+
+
+def plot(results: dict, path: Path, tasks: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for arm, r in results.items():
+        if r.get("curves", {}).get("reward"):
+            left.plot(range(1, len(r["curves"]["reward"]) + 1), r["curves"]["reward"], label=arm)
+    left.set(xlabel="step", ylabel="mean summed reward", title="training reward by step")
+    left.legend(fontsize=8)
+    arms = list(results)
+    accs = [acc_of(results[a], tasks) for a in arms]
+    right.bar(arms, [a[0] for a in accs], yerr=[[a[0] - a[1] for a in accs], [a[2] - a[0] for a in accs]], capsize=4)
+    right.set(ylabel="held-out accuracy (Wilson 95 %)", title="held-out accuracy after training")
+    right.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def correct_of(r: dict, tasks: list[str]) -> list[bool]:
+    return [c for t in tasks for c in r["eval"][t]["correct"]]
+
+
+def acc_of(r: dict, tasks: list[str]) -> tuple[float, float, float]:
+    c = correct_of(r, tasks)
+    lo, hi = wilson(sum(c), len(c))
+    return sum(c) / len(c), lo, hi
+
+
+def report(results: dict, args, rid: str) -> None:
+    tasks = args.tasks.split(",")
+    arms = [a for a in ARMS if a in results]
+    rows = []
+    for arm in arms:
+        r = results[arm]
+        acc, lo, hi = acc_of(r, tasks)
+        pf = [p for t in tasks for p in r["eval"][t]["parse_fail"]]
+        vs = []
+        for ref in ("untrained", "grpo"):
+            if ref in results and ref != arm:
+                a, b, p = mcnemar(correct_of(r, tasks), correct_of(results[ref], tasks))
+                vs.append(f"+{a}/-{b}, p={p:.3f}")
+            else:
+                vs.append("-")
+        curve = r.get("curves", {}).get("reward") or []
+        head = sum(curve[:3]) / len(curve[:3]) if curve else None
+        tail = sum(curve[-3:]) / len(curve[-3:]) if curve else None
+        rows.append([arm] + [f"{sum(r['eval'][t]['correct']) / len(r['eval'][t]['correct']):.2f}" for t in tasks]
+                    + [f"{acc:.3f} [{lo:.3f}, {hi:.3f}]", f"{sum(pf) / len(pf):.2f}"] + vs
+                    + [f"{head:.2f} -> {tail:.2f}" if curve else "-", f"{r.get('seconds', 0):.0f}",
+                       f"{100 * r['trainable_fraction']:.2f} %" if r.get("trainable_fraction") else "-"])
+    n_items = {t: len(next(iter(results.values()))["eval"][t]["correct"]) for t in tasks}
+    missing = [a for a in args.arms.split(",") if a not in results]
+    md = (f"Run `{rid}`. SmolLM2-135M-Instruct, guided {', '.join(tasks)}; every arm trained {args.steps} steps from "
+          f"the same start ({args.prompts_per_step} prompts x K={args.k} per step, {args.tokens} generated tokens, "
+          f"lr {args.lr}, TRL's 'grpo' loss normalisation, RAFT temperature {args.temperature}) on "
+          f"`{Path(args.train_root).name}` with offline tool cues, evaluated through lm-eval on every item of the "
+          f"held-out `{Path(args.eval_root).name}` ({', '.join(f'{t} {n}' for t, n in n_items.items())} items; "
+          "lenient accuracy, Wilson 95 % interval). McNemar: items only this arm / only the other arm got right, "
+          "exact two-sided p. Reward: mean of the first and last three logged steps (each arm's own reward list).\n\n"
+          + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained", "vs grpo", "reward",
+                                        "train s", "trainable"], rows)
+          + (f"\n\nArms not run in this run yet: {', '.join(missing)} (resume with the same command).\n" if missing else "")
+          + "\n\n![reward and held-out accuracy](raft_learning.png)\n")
+    plot(results, RESULTS / "raft_learning.png", tasks)
+    write("raft_learning", "Does RAFT learn? Arms at equal compute on held-out items",
+          {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_done": arms}, results, md)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=12)
-    ap.add_argument("--k", type=int, default=4, help="completions per prompt (both trainers)")
-    ap.add_argument("--tokens", type=int, default=48, help="max generated tokens per completion")
+    ap.add_argument("--train-root", required=True, help="training AMUSE set (offline cues computed)")
+    ap.add_argument("--eval-root", required=True, help="held-out AMUSE set on another seed (offline cues computed)")
+    ap.add_argument("--tasks", default="avsa,srid", help="guided choice tasks to train and evaluate")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--prompts-per-step", type=int, default=2)
+    ap.add_argument("--k", type=int, default=8, help="completions per prompt (every arm)")
+    ap.add_argument("--tokens", type=int, default=32, help="max generated tokens per completion")
     ap.add_argument("--lr", type=float, default=2e-5)
-    ap.add_argument("--limit", type=int, default=5, help="evaluation records per task")
-    ap.add_argument("--arms", default=",".join(ARMS), help="arms to run; the others are kept from an earlier run "
-                                                           "with the same settings (bench/results/raft_learning.json)")
+    ap.add_argument("--temperature", type=float, default=0.5, help="RAFT's reward temperature T")
+    ap.add_argument("--arms", default=",".join(ARMS))
     ap.add_argument("--arm", choices=ARMS, help="(internal) train one arm in this process")
     ap.add_argument("--out", help="(internal)")
     args = ap.parse_args(argv)
+    args.train_root, args.eval_root = str(Path(args.train_root).resolve()), str(Path(args.eval_root).resolve())
     model_dir = smollm2_dir()
     if args.arm:  # child process: one arm
         print(json.dumps(train(args.arm, model_dir, Path(args.out), args)))
         return
-    work = SCRATCH / "raft_learning"
-    settings = {k: getattr(args, k) for k in ("steps", "k", "tokens", "lr", "limit")}
-    results = {}
-    previous = RESULTS / "raft_learning.json"
-    if previous.exists():
-        old = json.loads(previous.read_text())
-        if {k: old["config"].get(k) for k in settings} == settings:
-            results = old["results"]
-    for arm in [a for a in ARMS if a in args.arms.split(",")]:
+    settings = {k: getattr(args, k) for k in SETTINGS}
+    rid = run_id(settings)
+    work = SCRATCH / "raft_learning" / rid
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "settings.json").write_text(json.dumps(settings, indent=2))
+    print(f"run {rid}: {work}", flush=True)
+    results = {a: json.loads((work / f"{a}.json").read_text()) for a in ARMS if (work / f"{a}.json").is_file()}
+    for arm in [a for a in ARMS if a in args.arms.split(",") and a not in results]:
         print(f"== {arm}", flush=True)
-        trained = {"seconds": 0.0, "reward_curve": [], "trainable_fraction": 0.0}
+        trained = {"seconds": 0.0, "curves": {}, "trainable_fraction": 0.0}
         path = model_dir
         if arm != "untrained":
             path = work / arm
-            child = subprocess.run([sys.executable, "-m", "bench.raft_learning", "--arm", arm, "--out", str(path),
-                                    "--steps", str(args.steps), "--k", str(args.k), "--tokens", str(args.tokens),
-                                    "--lr", str(args.lr)], capture_output=True, text=True)
+            cmd = [sys.executable, "-m", "bench.raft_learning", "--arm", arm, "--out", str(path)]
+            cmd += [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in SETTINGS]
+            child = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
             if child.returncode != 0:
-                raise SystemExit(f"{arm} training failed:\n{child.stderr[-3000:]}")
+                raise SystemExit(f"{arm} training failed (exit {child.returncode})")
             trained = json.loads(child.stdout.strip().splitlines()[-1])
         t0 = time.perf_counter()
-        scores = evaluate(path, work / f"eval-{arm}", args.limit)
+        scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","))
         results[arm] = {**trained, "eval": scores, "eval_seconds": time.perf_counter() - t0}
-    rows = []
-    for arm, r in sorted(results.items(), key=lambda kv: ARMS.index(kv[0])):
-        hits = sum(s["acc"] * s["n"] for s in r["eval"].values())
-        n = sum(s["n"] for s in r["eval"].values())
-        lo, hi = wilson(hits, n)
-        curve = r["reward_curve"]
-        rows.append([arm] + [f"{r['eval'][t]['acc']:.2f}" for t in TASKS]
-                    + [f"{hits / n:.2f} [{lo:.2f}, {hi:.2f}]",
-                       f"{sum(s['parse_fail'] * s['n'] for s in r['eval'].values()) / n:.2f}",
-                       f"{curve[0]:.2f} -> {curve[-1]:.2f}" if curve else "-", f"{r['seconds']:.0f}",
-                       f"{100 * r['trainable_fraction']:.2f} %" if r["trainable_fraction"] else "-"])
-    md = (f"SmolLM2-135M-Instruct, guided choice tasks; trained {args.steps} steps (K={args.k}, {args.tokens} tokens, "
-          f"lr {args.lr}) on AMUSE-Synth seed 1 with the label-free rewards, evaluated through lm-eval on the disjoint "
-          f"seed-0 set ({args.limit} records per task, lenient accuracy; Wilson 95 % interval over all).\n\n"
-          + md_table(["arm"] + TASKS + ["all [95 % CI]", "parse fail", "reward first -> last step", "train s",
-                                        "trainable"], rows))
-    write("raft_learning", "RAFT vs GRPO vs untrained (held-out clips)", {**vars(args), "arms": sorted(results)}, results, md)
+        (work / f"{arm}.json").write_text(json.dumps(results[arm]))
+        report(results, args, rid)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def test_training_changes_only_theta_cross(tmp_path, tiny_tokenizer, capsys):
     for needle in ("Reasoning-Acting-Feedback Training", "Reward rAnked", "unit-test prompts",
                    f"{trainer.trainable_parameters:,} of {trainer.total_parameters:,}",
                    "model.layers.1.self_attn.q_proj", "| text_reward | 1.0 |", "| K (`num_generations`) | 4 |",
-                   "| tau (`reward_temperature`) | 1.0 |", "| alpha (`temporal_weight`) | 1.0 |",
+                   "| T (`reward_temperature`), weighting (`rro_weighting`) | 0.5, centred |", "| alpha (`temporal_weight`) | 1.0 |",
                    "| gamma (`temporal_text_weight`) | 1.0 |", "| lambda (`align_weight`), target | 0.5, reference |",
                    "| base model |"):
         assert needle in card, needle

@@ -19,7 +19,7 @@ def test_train_script_checkpoints_and_resumes(tmp_path, tiny_model_dir, records_
     out = tmp_path / "run"
     first = main(_argv(tiny_model_dir, records_root, out, 2))
     assert first.state.global_step == 2 and (out / "checkpoint-2").is_dir()
-    assert first.reward_func_names == ["format", "sync", "face", "speech", "diarization"]  # label-free by default
+    assert first.reward_func_names == ["format", "consistency", "sync", "face", "speech", "diarization"]  # label-free
     resumed = main(_argv(tiny_model_dir, records_root, out, 4, "--resume_from_checkpoint", "last"))
     assert resumed.state.global_step == 4
     assert resumed._step == 2  # two new steps were run in this process: it continued, it did not restart
