@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from amuse_tasks.cues import oracle_cues, render_task_cues
+from amuse_tasks.cues import render_task_cues
 from amuse_tasks.schema import LETTERS
 from amuse_tasks.tasks import MODES, TASKS
 
@@ -81,8 +81,9 @@ def answer_instruction(task: str, mode: str) -> str:
 def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
     """Prompt text of one record in one mode.
 
-    cues: guided mode only; the cue dict to render (its task's default kinds).  None means the
-    oracle cues of the record's ground truth (``amuse_tasks.cues.oracle_cues``).
+    cues: guided mode only, and required there: the cue dict to render (its task's default kinds),
+    whose ``source`` is named in the prompt. Ground-truth cues are never a default: a caller who wants
+    them passes ``amuse_tasks.cues.oracle_cues(record)`` (source ``oracle``) by name.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
@@ -93,7 +94,10 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
     if mode == "zeroshot":
         lines.append("Watch the video and listen to the audio of the clip, then answer.")
     elif mode == "guided":
-        cues = oracle_cues(record) if cues is None else cues
+        if cues is None:
+            raise ValueError(f"record {record.get('id')!r}: a guided prompt needs its cues (e.g. "
+                             "amuse_tasks.cues.guided_cues(record, root, 'offline'), or oracle_cues(record) for the "
+                             "labelled ground-truth ablation); there is no default")
         lines += ["", f"Perception cues (source: {cues.get('source', 'unknown')}):", render_task_cues(cues, task), ""]
         lines.append("Work step by step:")
         lines += [f"{i}. {s}" for i, s in enumerate(GUIDED_STEPS[task], 1)]

@@ -59,7 +59,7 @@ def test_render_rejects_unknown_kinds():
 
 @pytest.mark.parametrize("mode", MODES)
 def test_prompt_parts(mode):
-    text = build_prompt(RECORD, mode)
+    text = build_prompt(RECORD, mode, cues=oracle_cues(RECORD) if mode == "guided" else None)
     assert text.startswith("Clip clipX (12.0 s;")
     assert "- Anna: left, red shirt" in text and "A. Anna\nB. Ben" in text
     assert text.rstrip().endswith("'Answer: X'." if mode != "agentic" else "<answer>...</answer>.")
@@ -76,6 +76,12 @@ def test_guided_uses_given_cues_and_task_subset():
     assert "FC - " in text and "(none)" in text and "LS - " not in text and "VS - " not in text
 
 
+def test_guided_prompts_never_default_to_ground_truth_cues():
+    with pytest.raises(ValueError, match="a guided prompt needs its cues"):
+        build_prompt(RECORD, "guided")
+    assert "source: oracle" in build_prompt(RECORD, "guided", cues=oracle_cues(RECORD))  # by name only
+
+
 def test_bad_mode_and_task():
     with pytest.raises(ValueError, match="unknown mode"):
         build_prompt(RECORD, "fewshot")
@@ -87,9 +93,9 @@ def test_prompts_on_the_default_set(records):
     assert {r["task"] for r in records} == set(TASKS)
     for rec in records:
         for mode in MODES:
-            text = build_prompt(rec, mode)
+            text = build_prompt(rec, mode, cues=oracle_cues(rec) if mode == "guided" else None)
             assert f"Clip {rec['clip_id']} " in text and rec["question"] in text
-        guided = build_prompt(rec, "guided")
+        guided = build_prompt(rec, "guided", cues=oracle_cues(rec))
         cue_block = guided.split("Perception cues", 1)[1].split("Work step by step", 1)[0]
         # anonymity: neither people labels nor ground-truth face track ids appear in the cues
         for p in rec["people"]:

@@ -187,6 +187,7 @@ def test_format_and_accuracy_use_the_task_table():
 
 
 def test_records_become_prompts_of_the_evaluation(records_root):
+    from amuse_tasks.cues import oracle_cues
     from amuse_tasks.prompts import build_prompt
     from amuse_tasks.schema import load_records
 
@@ -195,7 +196,8 @@ def test_records_become_prompts_of_the_evaluation(records_root):
     assert len(rows.rows) == 4 and len(rows.errors) == 1 and "records.jsonl:5" in rows.errors[0]
     recs = {r["id"]: r for r in load_records(records_root, strict=False).records}
     for row in rows.rows:
-        assert row["prompt"] == [{"role": "user", "content": build_prompt(recs[row["record_id"]], "guided")}]
+        assert row["prompt"] == [{"role": "user", "content": build_prompt(recs[row["record_id"]], "guided",
+                                                                        cues=oracle_cues(recs[row["record_id"]]))}]
     stg = next(r for r in rows.rows if r["task"] == "stg")
     assert json.loads(stg["answer"]) == [[2.8, 5.0]]  # window seconds, as in the record and the answers
     assert rows.rows[0]["reference_trace"].startswith("VOICE_2") and rows.rows[1]["reference_trace"] is None
