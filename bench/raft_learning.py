@@ -20,7 +20,9 @@ guided choice tasks of ``--eval-root`` (a seed no training set uses; offline cue
 correctness from ``--log_samples``: accuracy with Wilson 95 % intervals, and exact McNemar tests on
 the same items against ``untrained`` and against ``grpo``. Resumable per arm: each finished arm is
 kept under ``bench/results/tmp/raft_learning/<run id>/``, where the run id hashes the settings and the
-code (git commit + uncommitted diff), so results of different code versions are never merged.
+code (the source files' content), so results of different code versions are never merged; the
+per-arm results are kept in git (``bench/results/raft_learning_runs/<run id>/``) so a later session can
+continue the run, the trained models under ``bench/results/tmp/``.
 Results: ``bench/results/raft_learning.{json,md,png}``.
 
 Usage: ``python -m bench.raft_learning --train-root DIR --eval-root DIR --steps 20 --arms untrained,raft,grpo``.
@@ -66,13 +68,13 @@ def mcnemar(a: list[bool], b: list[bool]) -> tuple[int, int, float]:
 
 
 def run_id(settings: dict) -> str:
-    """Settings + code version: git commit and the diff of uncommitted changes."""
+    """Settings + code version: the content of every source file that can change a result (``raft_trl``,
+    ``amuse_tasks``, this script), so a docs commit keeps the run and a code change starts a new one."""
     repo = Path(__file__).resolve().parents[1]
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
-    diff = subprocess.run(["git", "diff", "HEAD", "--", "raft_trl", "amuse_tasks", "bench"], cwd=repo,
-                          capture_output=True, text=True).stdout
-    blob = json.dumps(settings, sort_keys=True) + head + diff
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for path in sorted([*repo.glob("raft_trl/**/*.py"), *repo.glob("amuse_tasks/**/*.py"), Path(__file__)]):
+        digest.update(path.relative_to(repo).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def train(arm: str, model_dir: Path, out: Path, args) -> dict:
@@ -237,11 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = {k: getattr(args, k) for k in SETTINGS}
     rid = run_id(settings)
-    work = SCRATCH / "raft_learning" / rid
+    work, kept = SCRATCH / "raft_learning" / rid, RESULTS / "raft_learning_runs" / rid
     work.mkdir(parents=True, exist_ok=True)
-    (work / "settings.json").write_text(json.dumps(settings, indent=2))
-    print(f"run {rid}: {work}", flush=True)
-    results = {a: json.loads((work / f"{a}.json").read_text()) for a in ARMS if (work / f"{a}.json").is_file()}
+    kept.mkdir(parents=True, exist_ok=True)
+    (kept / "settings.json").write_text(json.dumps(settings, indent=2))
+    print(f"run {rid}: {kept}", flush=True)
+    results = {a: json.loads((kept / f"{a}.json").read_text()) for a in ARMS if (kept / f"{a}.json").is_file()}
     for arm in [a for a in ARMS if a in args.arms.split(",") and a not in results]:
         print(f"== {arm}", flush=True)
         trained = {"seconds": 0.0, "curves": {}, "trainable_fraction": 0.0}
@@ -257,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","))
         results[arm] = {**trained, "eval": scores, "eval_seconds": time.perf_counter() - t0}
-        (work / f"{arm}.json").write_text(json.dumps(results[arm]))
+        (kept / f"{arm}.json").write_text(json.dumps(results[arm]))
         report(results, args, rid)
 
 

@@ -18,7 +18,6 @@ Usage: ``python -m bench.reward_validity --root DIR --per-task 30 --k 4``. Resul
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
