@@ -14,6 +14,7 @@ LAYERS = {
     "amuse_tasks.tasks": 0, "amuse_tasks.intervals": 0, "amuse_tasks.media": 0,
     "amuse_tasks.schema": 1,
     "amuse_tasks.synth": 2, "amuse_tasks.builders": 2, "amuse_tasks.tools": 2, "amuse_tasks.metrics": 2,
+    "amuse_tasks.evidence": 2,
     "amuse_tasks.cues": 3, "amuse_tasks.default_set": 3, "amuse_tasks.reports": 3,
     "amuse_tasks.prompts": 4,
     "amuse_tasks.models": 5, "raft_trl": 5,
