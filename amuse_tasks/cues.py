@@ -12,9 +12,9 @@ to faces to people, and no letter tells a seat.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from amuse_tasks.tools.cache import write_json_atomic
 from amuse_tasks.tools.labels import face_labels, window_salt
 from amuse_tasks.tasks import CUE_KINDS, TASKS
 
@@ -227,10 +227,3 @@ def guided_cues(record: dict, root, source: str = "offline", *, cache=None) -> d
     write_json_atomic(path, cues)
     return cues
 
-
-def write_json_atomic(path: Path, obj, indent: int | None = None) -> None:
-    """Write JSON through a temporary file and a rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=indent), encoding="utf-8")
-    os.replace(tmp, path)

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from amuse_tasks.cues import read_tool_cues, tool_cues, tool_cues_path, write_json_atomic
+from amuse_tasks.cues import read_tool_cues, tool_cues, tool_cues_path
+from amuse_tasks.tools.cache import write_json_atomic
 from amuse_tasks.schema import RECORDS_FILE
 from amuse_tasks.tools.base import BackendUnavailable
 

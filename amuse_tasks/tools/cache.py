@@ -70,10 +70,14 @@ class ToolCache:
         self.misses += 1
         value = compute()
         if self.root is not None:
-            path = self._path(key)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"value": value}, f)
-            os.replace(tmp, path)
+            write_json_atomic(self._path(key), {"value": value})
         return value
+
+
+def write_json_atomic(path: Path, obj, indent: int | None = None) -> None:
+    """Write JSON through a temporary file and a rename, so a reader never sees half a file (the one
+    helper for cache entries, cue files and cue indexes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=indent), encoding="utf-8")
+    os.replace(tmp, path)

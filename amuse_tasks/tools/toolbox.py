@@ -1,8 +1,8 @@
 """The one interface of the perception tools: ``Toolbox(clip, backends, cache)``.
 
 Each tool is computed once over the whole sample window (cached on disk), then answered for the
-asked span, so labels stay stable across calls: VOICE_n numbered by first speech, FACE_X by first
-appearance (then left to right). ``call(name, arguments)`` is what an agent uses (``calls.py``: it
+asked span, so labels stay stable across calls: VOICE_n numbered by first speech, FACE_X letters in a
+salted hash order of the tracks (``labels.py``: neither appearance order nor screen position). ``call(name, arguments)`` is what an agent uses (``calls.py``: it
 validates the call, returns an error message instead of raising, and gives up on a call that runs
 past ``call_timeout`` seconds, so a hung backend cannot stall the run).
 """
