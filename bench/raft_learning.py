@@ -42,7 +42,7 @@ from pathlib import Path
 
 from bench.measure import RESULTS, SCRATCH, md_table, smollm2_dir, write
 
-ARMS = ("untrained", "grpo", "raft", "raft_literal", "raft_format", "raft_label", "grpo_full", "raft_full")
+ARMS = ("untrained", "raft", "grpo", "raft_label", "raft_format", "raft_literal", "grpo_full", "raft_full")  # run order
 SETTINGS = ("train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature")
 
 
