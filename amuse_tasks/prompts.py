@@ -70,11 +70,16 @@ def _question(record: dict) -> list[str]:
     return lines
 
 
+AGENTIC_FIRST = ("Start with <plan>, then call the tools you need (at least one) and read their results; "
+                 "answer only after that.")
+
+
 def answer_instruction(task: str, mode: str) -> str:
-    """The answer-format line of a task; agentic answers go inside <answer>...</answer>."""
+    """The answer-format line of a task. Agentic answers go inside <answer>...</answer>, after the tool
+    calls: a prompt whose last word is the answer format gets a bare answer from small models."""
     text = ANSWER_FORMATS[TASKS[task].answer_format]
     if mode == "agentic":
-        text += " Put it inside <answer>...</answer>."
+        text = f"{AGENTIC_FIRST} Then give your final answer inside <answer>...</answer>. {text}"
     return text
 
 
@@ -110,16 +115,26 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
 AGENT_PROTOCOL = """You answer questions about a multi-speaker video clip by calling perception tools.
 Answer in tagged sections, in this order:
 <plan>what you need to find out</plan>
-then zero or more tool calls, one per block, each as JSON:
+then one or more tool calls, one per block, each as JSON:
 <tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>
 after each call you receive <tool_response>...</tool_response>;
 then <reflect>what the results show</reflect>
 and finally <answer>your answer</answer>.
 Times are seconds from the start of the clip. Only the <answer> is scored."""
 
+AGENT_PROTOCOL_NATIVE = """You answer questions about a multi-speaker video clip by calling perception tools.
+Write <plan>what you need to find out</plan>, then call the tools you need; their results come back to you.
+When you have what you need, write <reflect>what the results show</reflect> and finally <answer>your answer</answer>.
+Times are seconds from the start of the clip. Only the <answer> is scored."""
 
-def agent_system_prompt(tools: list[dict] | None = None) -> str:
-    """System prompt of agentic mode: the tagged protocol and the JSON schemas of the tools offered."""
+
+def agent_system_prompt(tools: list[dict] | None = None, *, list_tools: bool = True) -> str:
+    """System prompt of agentic mode: the tagged protocol and the JSON schemas of the tools offered.
+
+    list_tools=False: the backbone's chat template already lists the tools in its own format (``tools=``),
+    so the prompt names neither the tools nor a call syntax that could contradict the template's."""
+    if not list_tools:
+        return AGENT_PROTOCOL_NATIVE
     from amuse_tasks.tools.schemas import TOOL_SCHEMAS  # the tools package is heavy; only agents need it
 
     tools = TOOL_SCHEMAS if tools is None else tools

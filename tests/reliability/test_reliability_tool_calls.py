@@ -79,7 +79,7 @@ def test_bad_calls_leave_the_toolbox_working(toolbox):
 
 
 def test_agent_parser_turns_hostile_json_into_errors():
-    from amuse_tasks.models.episode import parse_calls
+    from amuse_tasks.models.call_forms import parse_turn
 
     deep = '{"name": "diarize", "arguments": ' + "[" * DEPTH + "]" * DEPTH + "}"
     text = ("<tool_call>" + deep + "</tool_call>"
@@ -88,13 +88,13 @@ def test_agent_parser_turns_hostile_json_into_errors():
             '<tool_call>{"name": 5, "arguments": {}}</tool_call>'
             '<tool_call>{"name": "diarize", "arguments": "{\\"start\\": 0, \\"end\\": 2}"}</tool_call>')
     t0 = time.perf_counter()
-    calls = parse_calls(text)
+    calls = parse_turn(text).calls
     assert time.perf_counter() - t0 < 2.0
     assert len(calls) == 5
     assert isinstance(calls[0], str) and "not valid JSON" in calls[0]
     assert isinstance(calls[1], str) and "not valid JSON" in calls[1]
     assert isinstance(calls[2], str) and isinstance(calls[3], str)
-    assert calls[4] == ("diarize", {"start": 0, "end": 2})
+    assert calls[4] == ("diarize", {"start": 0, "end": 2}, "hermes")
 
 
 def test_tool_metrics_survive_hostile_transcripts():
