@@ -49,12 +49,17 @@ def smollm2_gguf() -> tuple[str, str]:
 def smollm2_safetensors(dest: str | Path) -> Path:
     """SmolLM2-135M-Instruct de-quantised once from the offline GGUF into a plain safetensors folder
     (model + tokenizer) at ``dest``; later loads skip the GGUF conversion (~15 s on 2 cores)."""
+    return gguf_to_safetensors(*smollm2_gguf(), dest)
+
+
+def gguf_to_safetensors(src: str | Path, gguf: str, dest: str | Path) -> Path:
+    """The GGUF ``src/gguf`` de-quantised once into a plain safetensors folder (model + tokenizer) at
+    ``dest``, which ``transformers serve`` and every HF loader take; a complete folder is reused."""
     dest = Path(dest)
     if (dest / "model.safetensors").is_file() and (dest / "tokenizer.json").is_file():
         return dest
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    src, gguf = smollm2_gguf()
     tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
     loaded = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
     config = loaded.config
