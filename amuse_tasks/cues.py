@@ -11,7 +11,9 @@ to faces to people, and no letter tells a seat.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 
 from amuse_tasks.tools.cache import write_json_atomic
@@ -208,22 +210,49 @@ def read_tool_cues(path: Path, chosen: dict) -> dict | None:
     return cues
 
 
-def guided_cues(record: dict, root, source: str = "offline", *, cache=None) -> dict:
-    """The cues a guided prompt shows: ``oracle`` (ground truth, the labelled ablation), ``none``
-    (cues removed, ablation), or a tool backend spec (default ``offline``): read from
-    ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote it, else computed now (cached) and written there."""
-    from amuse_tasks.tools.backends import backends_tag, parse_backends
+CUES_ENV = "AMUSE_CUES"
+DEFAULT_CUES = "offline"
 
-    if source == "oracle":
-        return oracle_cues(record)
-    if source == "none":
-        return {"source": "none (cues removed)"}
-    chosen = parse_backends(source)
-    path = Path(root) / tool_cues_path(backends_tag(chosen), record["id"])
-    cues = read_tool_cues(path, chosen)
-    if cues is not None:
+
+class CueSource:
+    """Where a guided prompt's cues come from, parsed and validated once: ``oracle`` (ground truth, the
+    labelled ablation, only by name), ``none`` (cues removed, ablation), or a tool backend spec (default
+    ``offline``), whose cues are read from ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote them, else
+    computed now (cached) and written there. Build it with ``cue_source``; ``name`` travels into the
+    prompt header (the cue dict's ``source``) and the lm-eval docs."""
+
+    def __init__(self, spec: str):
+        from amuse_tasks.tools.backends import backends_tag, parse_backends
+
+        self.name = spec
+        self.backends = None if spec in ("oracle", "none") else parse_backends(spec)
+        self.tag = spec if self.backends is None else backends_tag(self.backends)
+
+    def __repr__(self) -> str:
+        return f"CueSource({self.name!r})"
+
+    def cues(self, record: dict, root, *, cache=None) -> dict:
+        """The cue dict of one record (window seconds). Raises on a missing backend or broken media."""
+        if self.name == "oracle":
+            return oracle_cues(record)
+        if self.name == "none":
+            return {"source": "none (cues removed)"}
+        path = Path(root) / tool_cues_path(self.tag, record["id"])
+        cues = read_tool_cues(path, self.backends)
+        if cues is not None:
+            return cues
+        cues = tool_cues(record, root, backends=self.backends, cache=cache)
+        write_json_atomic(path, cues)
         return cues
-    cues = tool_cues(record, root, backends=source, cache=cache)
-    write_json_atomic(path, cues)
-    return cues
 
+
+@functools.lru_cache(maxsize=16)
+def _cue_source(spec: str) -> CueSource:
+    return CueSource(spec)
+
+
+def cue_source(spec: str | None = None) -> CueSource:
+    """The one precedence rule of every entry point (lm-eval ``--metadata '{"cues": ...}'``, ``amuse-cues
+    --tools``, RAFT's ``--cue_source``, the benches): the spec given, else ``$AMUSE_CUES``, else
+    ``offline``. One object per spec and process, so a spec is parsed once however many docs use it."""
+    return _cue_source(spec or os.environ.get(CUES_ENV) or DEFAULT_CUES)

@@ -103,7 +103,7 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
     elif mode == "guided":
         if cues is None:
             raise ValueError(f"record {record.get('id')!r}: a guided prompt needs its cues (e.g. "
-                             "amuse_tasks.cues.guided_cues(record, root, 'offline'), or oracle_cues(record) for the "
+                             "amuse_tasks.cues.cue_source('offline').cues(record, root), or oracle_cues(record) for the "
                              "labelled ground-truth ablation); there is no default")
         lines += ["", f"Perception cues (source: {cues.get('source', 'unknown')}):", render_task_cues(cues, task), ""]
         lines.append("Work step by step:")

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench.measure import md_table, mmm, smollm2_dir, stats, write
 
@@ -92,11 +93,12 @@ def child(model: str, limit: int, repeats: int, batch: int) -> list[dict]:
 
 def prepare_cues(limit: int) -> None:
     """Offline tool cues of the first ``limit`` records of every task (what the timed runs read)."""
-    from amuse_tasks.cli.cues import main as amuse_cues
     from amuse_tasks.lm_eval_glue.dataset import data_root
 
     for task in ("avds", "avsa", "nsp", "srid", "stg", "csnl"):
-        if amuse_cues(["--root", str(data_root()), "--tools", "offline", "--tasks", task, "--limit", str(limit)]) != 0:
+        cmd = [str(Path(sys.executable).parent / "amuse-cues"), "--root", str(data_root()), "--tools", "offline",
+               "--tasks", task, "--limit", str(limit)]
+        if subprocess.run(cmd).returncode != 0:
             raise SystemExit(f"amuse-cues failed for task {task}")
 
 

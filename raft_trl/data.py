@@ -10,7 +10,7 @@ seconds in the records, like the prompts and the model's answers), and ``referen
 target when present).
 
 Cue sources: ``offline`` (default: the offline perception tools, as the guided tasks show them),
-any other source of ``amuse_tasks.cues.guided_cues`` (a tool backend spec, ``none``), ``record``
+any other ``amuse_tasks.cues.cue_source`` (a tool backend spec, ``none``), ``record``
 (the record's own cues, else the offline tools), or ``oracle`` — the ground truth, which makes
 the perceptual rewards read the labels: only when asked, and logged as such.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from amuse_tasks.prompts import agent_system_prompt, build_prompt
-from amuse_tasks.schema import load_cues, load_records, resolve_media
+from amuse_tasks.schema import RecordError, load_cues, load_records, resolve_media
 from amuse_tasks.tools.schemas import schemas_for
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,14 @@ class Rows:
 
 def record_cues(record: dict, root: Path, source: str) -> dict:
     """The cue dict of a record (window seconds): ``record`` = the record's own cues (the offline tools'
-    when it has none, never the ground truth); any other source goes to ``amuse_tasks.cues.guided_cues``
-    like the lm-eval guided tasks (a tool backend spec such as ``offline``, ``oracle``, ``none``, read
+    when it has none, never the ground truth); any other source is an ``amuse_tasks.cues.cue_source``
+    like the lm-eval guided tasks' (a tool backend spec such as ``offline``, ``oracle``, ``none``, read
     from ``cues/<tag>/`` or computed with the perception cache)."""
-    from amuse_tasks.cues import guided_cues
+    from amuse_tasks.cues import cue_source
 
     if source == "record":
-        return load_cues(root, record) or guided_cues(record, root, "offline")
-    return guided_cues(record, root, source)
+        return load_cues(root, record) or cue_source("offline").cues(record, root)
+    return cue_source(source).cues(record, root)
 
 
 def _media_hashes(root: Path, records: list[dict]) -> dict[str, str]:
@@ -64,7 +64,7 @@ def _media_hashes(root: Path, records: list[dict]) -> dict[str, str]:
         for key in ("video", "audio"):
             try:
                 out[file_hash(resolve_media(root, r[key], where=f"record {r.get('id')!r}", field_name=key))] = r["clip_id"]
-            except Exception:  # a missing file is the rows' problem, reported there
+            except (RecordError, OSError):  # a missing file is the rows' problem, reported there
                 continue
     return out
 

@@ -13,13 +13,13 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
+OFFLINE_CUE_RECORDS = 3  # per task, in the default set
 # The default set used by every test (and by lm_eval subprocesses, which inherit the env).
 os.environ.setdefault("AMUSE_DATA", str(REPO / ".amuse_cache" / "default"))
 # Perception results of the test session stay in the checkout, not in the user's ~/.cache.
 os.environ.setdefault("AMUSE_TOOL_CACHE", str(REPO / ".amuse_cache" / "tools"))
-# Guided prompts default to tool cues (perception: minutes per dataset on 2 cores); tests that are not
-# about cues read the ground-truth cues. tests/tools checks the tool-cue default explicitly.
-os.environ.setdefault("AMUSE_CUES", "oracle")
+# Guided prompts run the default (offline tool) cues unless a test names another source: the ones that need
+# exact cues pass ``cues: oracle`` themselves. ``offline_cues`` computes the default set's cues once.
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +28,18 @@ def synth_root() -> Path:
     from amuse_tasks.default_set import default_root
 
     return default_root()
+
+
+@pytest.fixture(scope="session")
+def offline_cues(synth_root) -> Path:
+    """The default set with the offline tool cues of each task's first OFFLINE_CUE_RECORDS records written
+    (``amuse-cues``; every clip serves one record of each task, so that many clips' perception): what the
+    default-path tests read (lm-eval's ``--limit``, ``eval_docs[:3]``). Computed once per checkout: the files
+    and the perception cache stay in .amuse_cache."""
+    from amuse_tasks.cli.cues import main
+    from amuse_tasks.tasks import TASKS
+
+    for task in TASKS:
+        assert main(["--root", str(synth_root), "--tools", "offline", "--tasks", task,
+                     "--limit", str(OFFLINE_CUE_RECORDS)]) == 0, task
+    return synth_root

@@ -109,3 +109,20 @@ def test_no_import_cycles_between_modules():
         if v not in index:
             visit(v)
     assert cycles == []
+
+
+def _scripts() -> dict[str, Path]:
+    """Every Python file of the package, the benches and the scripts, by dotted name."""
+    out = dict(_modules())
+    for folder in ("bench", "scripts"):
+        for path in (REPO / folder).rglob("*.py"):
+            out[".".join(path.relative_to(REPO).with_suffix("").parts)] = path
+    return out
+
+
+def test_nothing_imports_a_cli_module():
+    """CLI modules are entry points only (docs/architecture.md): the package, the benches and the scripts
+    run them as commands (``amuse-cues`` in a subprocess), never import them."""
+    bad = [f"{name} -> {target}" for name, path in _scripts().items() if not name.startswith("amuse_tasks.cli")
+           for target in _imports(path, name) if target.startswith("amuse_tasks.cli")]
+    assert bad == []

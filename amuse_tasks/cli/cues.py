@@ -108,8 +108,8 @@ def compute_in_workers(records: list[dict], root: Path, chosen: dict, cache_dir:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="amuse-cues", description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", help="dataset root (default: $AMUSE_DATA, else the embedded default set)")
-    ap.add_argument("--tools", default="offline",
-                    help="backend spec: offline | oracle | preset;tool=backend[:option];... (default offline)")
+    ap.add_argument("--tools", help="backend spec: offline | fast | oracle | preset;tool=backend[:option];... "
+                                    "(default $AMUSE_CUES, else offline)")
     ap.add_argument("--tool-cache", help="perception cache directory (default $AMUSE_TOOL_CACHE or ~/.cache/amuse_av/tools)")
     ap.add_argument("--tasks", help="comma-separated task ids (default all)")
     ap.add_argument("--limit", type=int, help="at most this many records (per process)")
@@ -119,15 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     from amuse_tasks.schema import load_records
-    from amuse_tasks.tools.backends import backends_tag, parse_backends
+    from amuse_tasks.cues import cue_source
+    from amuse_tasks.tools.backends import parse_backends
     from amuse_tasks.tools.cache import default_cache_dir
 
     try:
-        chosen = parse_backends(args.tools)
+        source = cue_source(args.tools)  # the precedence rule of every entry point
+        chosen = source.backends or parse_backends(source.name)  # oracle: the oracle tool preset's files
     except ValueError as e:
         print(f"amuse-cues: error: {e}", file=sys.stderr)
         return 2
-    tag = backends_tag(chosen)
+    tag = source.tag
     if args.root:
         root = Path(args.root)
     else:

@@ -3,8 +3,8 @@
 Root: ``--metadata '{"amuse_root": DIR}'``, else ``$AMUSE_DATA``, else the embedded default
 AMUSE-Synth set (built on first use).  Each doc is the record plus ``amuse_root`` (the absolute
 root), so media references and tool-using models can resolve the record's relative paths, and
-``amuse_cues``: the source of guided cues (``--metadata '{"cues": ...}'``, else ``$AMUSE_CUES``,
-else ``offline``; see ``amuse_tasks.cues.guided_cues``); for tasks with a judge metric (``avds``,
+``amuse_cues``: the name of the guided cue source (``--metadata '{"cues": ...}'``, else ``$AMUSE_CUES``,
+else ``offline``; ``amuse_tasks.cues.cue_source``, parsed once here); for tasks with a judge metric (``avds``,
 ``csnl``), ``amuse_judge``: the optional LLM judge (``--metadata '{"judge": ...}'``, else ``$AMUSE_JUDGE``;
 see ``amuse_tasks.lm_eval_glue.judge``).
 """
@@ -16,6 +16,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from amuse_tasks.cues import cue_source
 from amuse_tasks.lm_eval_glue.judge import JUDGE_KEY, judge_config
 from amuse_tasks.schema import RECORDS_FILE, ROOT_KEY, load_records
 from amuse_tasks.tasks import TASKS
@@ -23,7 +24,6 @@ from amuse_tasks.tasks import TASKS
 log = logging.getLogger(__name__)
 
 CUES_KEY = "amuse_cues"
-DEFAULT_CUES = "offline"
 
 
 class RecordDocs(list):
@@ -67,17 +67,6 @@ def _records_by_task(root: str) -> dict[str, list[dict]]:
     return by_task
 
 
-def cue_source(cues: str | None = None) -> str:
-    """The guided cue source: the argument, else ``$AMUSE_CUES``, else ``offline`` (checked here, so a
-    typo fails before any request is built)."""
-    source = cues or os.environ.get("AMUSE_CUES") or DEFAULT_CUES
-    if source not in ("oracle", "none"):
-        from amuse_tasks.tools.backends import parse_backends
-
-        parse_backends(source)
-    return source
-
-
 def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = None,
                    judge: str | dict | None = None, **_: object) -> dict[str, RecordDocs]:
     """lm-eval's ``custom_dataset`` hook.  ``task`` comes from the YAML's ``dataset_kwargs``;
@@ -85,7 +74,7 @@ def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = 
     if task not in TASKS:
         raise ValueError(f"unknown AMUSE task {task!r} in dataset_kwargs (one of {', '.join(TASKS)})")
     root = data_root(amuse_root)
-    extra = {CUES_KEY: cue_source(cues)}
+    extra = {CUES_KEY: cue_source(cues).name}  # a typo in the spec fails here, before any request is built
     if TASKS[task].judge_metric:
         extra[JUDGE_KEY] = judge_config(judge)
     docs = RecordDocs({**d, **extra} for d in _records_by_task(str(root))[task])

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from amuse_tasks.cues import guided_cues
-from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, DEFAULT_CUES
+from amuse_tasks.cues import cue_source
+from amuse_tasks.lm_eval_glue.dataset import CUES_KEY
+from amuse_tasks.media import MediaError
 from amuse_tasks.prompts import build_prompt
-from amuse_tasks.schema import ROOT_KEY, media_reference
+from amuse_tasks.schema import ROOT_KEY, RecordError, media_reference
 from amuse_tasks.tasks import TASKS
+from amuse_tasks.tools.base import ToolError
 
 
 def doc_to_text_zeroshot(doc: dict) -> str:
@@ -26,13 +28,13 @@ def doc_to_text_guided(doc: dict) -> str:
     """Guided prompt with the cues of the doc's cue source: tool cues (default ``offline``: read from
     ``cues/offline/<id>.json`` written by ``amuse-cues``, else computed now and cached), ``oracle``
     (ground truth, the labelled ablation) or ``none`` (cues removed). A record whose perception fails
-    gets an empty, labelled cue block instead of stopping the run."""
-    source = doc.get(CUES_KEY, DEFAULT_CUES)
+    gets an empty, labelled cue block instead of stopping the run; a missing backend or a bug stops it."""
+    source = cue_source(doc.get(CUES_KEY))
     try:
-        cues = guided_cues(doc, doc[ROOT_KEY], source)
-    except Exception as e:  # broken media of one record
+        cues = source.cues(doc, doc[ROOT_KEY])
+    except (MediaError, ToolError, RecordError, OSError) as e:  # broken or missing media of one record
         log.warning("guided cues of %s failed (%s: %s): prompting without cues", doc.get("id"), type(e).__name__, e)
-        cues = {"source": f"{source} (perception failed: {type(e).__name__})"}
+        cues = {"source": f"{source.name} (perception failed: {type(e).__name__})"}
     return build_prompt(doc, "guided", cues=cues)
 
 

@@ -75,8 +75,8 @@ class AmuseAgentLM(RankedLM, LM):
                              "smollm2-offline> or base_url=<OpenAI-compatible endpoint>,model=<name>")
         from amuse_tasks.tools.backends import parse_backends
 
-        parse_backends(tools)  # fail fast on a bad spec, before any request
-        self.tools, self.tool_cache, self.max_steps = tools, tool_cache, int(max_steps)
+        # parsed once (a bad spec fails before any request); every sample's toolbox takes the parsed choice
+        self.tools, self.tool_cache, self.max_steps = parse_backends(tools), tool_cache, int(max_steps)
         self.call_timeout = None if str(call_timeout).lower() in ("none", "") else float(call_timeout)
         self.disabled = disabled_tools(drop)
         offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or as_bool(face_crop))]

@@ -47,8 +47,15 @@ PRESETS: dict[str, dict[str, str]] = {
 }
 
 
-def parse_backends(spec: str | dict | None) -> dict[str, str]:
-    """``{kind: "name[:option]"}`` for every kind, from a preset + overrides string or a dict."""
+class Backends(dict):
+    """A parsed, validated backend choice ``{kind: "name[:option]"}``: passed on as is, never parsed again."""
+
+
+def parse_backends(spec: str | dict | None) -> Backends:
+    """``{kind: "name[:option]"}`` for every kind, from a preset + overrides string or a dict; an already
+    parsed ``Backends`` is returned unchanged."""
+    if isinstance(spec, Backends):
+        return spec
     if spec is None:
         spec = "offline"
     if isinstance(spec, dict):
@@ -73,7 +80,7 @@ def parse_backends(spec: str | dict | None) -> dict[str, str]:
             names = sorted(n for k, n in REGISTRY if k == kind)
             raise ValueError(f"tool backends {spec!r}: no {kind} backend {name!r} (one of {', '.join(names)})")
         chosen[kind] = value
-    return chosen
+    return Backends(chosen)
 
 
 def backends_tag(chosen: dict[str, str]) -> str:

@@ -53,14 +53,15 @@ def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
     assert samples and json.loads(samples[0].read_text().splitlines()[0])["doc"]["task"] == "avsa"
 
 
-def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
-    """The real offline model through lm-eval's own `hf` class; 1 doc per task, short answers."""
+def test_smollm2_guided_run_writes_results_and_samples(tmp_path, offline_cues):
+    """The real offline model through lm-eval's own `hf` class on the default path (offline tool cues, the
+    files ``offline_cues`` wrote); 1 doc per task, short answers."""
     pretrained, gguf = smollm2_or_skip()
     res = run_lm_eval([str(AMUSE_EVAL), "--model", "hf",
                        "--model_args", f"pretrained={pretrained},gguf_file={gguf},dtype=float32",
                        "--tasks", "amuse-guided", "--apply_chat_template", "--limit", "1", "--batch_size", "6",
                        "--device", "cpu", "--gen_kwargs", "max_gen_toks=12",
-                       "--metadata", json.dumps({"amuse_root": str(synth_root), "cues": "oracle"})], tmp_path, timeout=420)
+                       "--metadata", json.dumps({"amuse_root": str(offline_cues)})], tmp_path, timeout=420)
     guided = [t for t in ALL_TASK_NAMES if t.endswith("_guided")]
     assert set(guided) <= set(res["results"])
     assert 0.0 <= metric(res, "amuse_avsa_guided", "acc_lenient") <= 1.0
@@ -70,6 +71,7 @@ def test_smollm2_guided_run_writes_results_and_samples(tmp_path, synth_root):
         assert len(files) == 1, task
         sample = json.loads(files[0].read_text().splitlines()[0])
         assert sample["doc"]["clip_id"] in sample["arguments"]["gen_args_0"]["arg_0"]
+        assert "(source: tools:offline)" in sample["arguments"]["gen_args_0"]["arg_0"]
         assert isinstance(sample["resps"][0][0], str)
 
 

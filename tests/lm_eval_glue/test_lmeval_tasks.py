@@ -28,7 +28,7 @@ def manager(synth_root) -> TaskManager:
 
 
 @pytest.fixture(scope="module")
-def loaded(manager) -> dict:
+def loaded(manager, offline_cues) -> dict:  # guided docs render the default (offline) cues
     return manager.load(list(ALL_TASK_NAMES))["tasks"]
 
 
@@ -107,7 +107,7 @@ def test_guided_prompts_render_only_the_default_cues(loaded):
         text = loaded[f"amuse_{tid}_guided"].doc_to_text(loaded[f"amuse_{tid}_guided"].eval_docs[0])
         for kind in ("TR", "VS", "FC", "LS"):
             assert (f"\n{kind} - " in text) == (kind in spec.default_cues), (tid, kind)
-        assert "Work step by step:" in text and "source: oracle" in text
+        assert "Work step by step:" in text and "source: tools:offline" in text  # the default path
 
 
 def test_data_root_order(monkeypatch, tmp_path, synth_root):

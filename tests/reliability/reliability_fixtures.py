@@ -126,9 +126,10 @@ def tiny_model_dir(path: Path, seed: int = 0) -> Path:
 
 
 # ---- lm-eval -----------------------------------------------------------------------------------------
-def evaluate(model, tasks: list[str], root: Path, cues: str | None = None, **kwargs) -> dict:
+def evaluate(model, tasks: list[str], root: Path, cues: str | None = "oracle", **kwargs) -> dict:
     """One in-process lm-eval run of AMUSE tasks on the dataset at ``root`` (only our task folder indexed);
-    ``cues``: the guided cue source (default: $AMUSE_CUES, oracle in the test session)."""
+    ``cues``: the guided cue source, by default the ground truth (these tests are about scoring and
+    robustness, not perception; None: the default offline tools)."""
     import lm_eval
     from lm_eval.tasks import TaskManager
 

@@ -1,5 +1,5 @@
 """``amuse-cues``: writes valid cue files beside the records, resumes, splits clips across ranks;
-``guided_cues``: oracle / none / tool cues."""
+``cue_source``: oracle / none / tool cues, one parse per spec."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from amuse_tasks.cli.cues import main
-from amuse_tasks.cues import guided_cues, tool_cues_path
+from amuse_tasks.cues import cue_source, tool_cues_path
 from amuse_tasks.schema import RECORDS_FILE, validate_cues
 
 
@@ -67,27 +67,45 @@ def test_bad_backend_spec_and_missing_backend_exit_2(small_root, capsys):
 def test_guided_cues_sources(small_root):
     root, keep = small_root
     rec = keep[0]
-    assert guided_cues(rec, root, "oracle")["source"] == "oracle"
-    assert guided_cues(rec, root, "none") == {"source": "none (cues removed)"}
+    assert cue_source("oracle").cues(rec, root)["source"] == "oracle"
+    assert cue_source("none").cues(rec, root) == {"source": "none (cues removed)"}
     path = root / tool_cues_path("oracle", rec["id"])
     assert not path.exists()
-    fresh = guided_cues(rec, root, "oracle;asr=oracle")  # a tool spec (oracle backends): computed and written
+    fresh = cue_source("oracle;asr=oracle").cues(rec, root)  # a tool spec (oracle backends): computed and written
     assert path.exists() and fresh["source"] == "tools:oracle"
     path.write_text(json.dumps({**fresh, "TR": []}), encoding="utf-8")
-    assert guided_cues(rec, root, "oracle;asr=oracle")["TR"] == []  # read back, not recomputed
+    assert cue_source("oracle;asr=oracle").cues(rec, root)["TR"] == []  # read back, not recomputed
+
+
+def test_the_cue_spec_is_parsed_once_for_every_doc_and_toolbox(small_root, monkeypatch):
+    import amuse_tasks.cues as cues_module
+    from amuse_tasks.lm_eval_glue.dataset import custom_dataset
+    from amuse_tasks.lm_eval_glue.docs import doc_to_text_guided
+    from amuse_tasks.tools import backends
+
+    root, _ = small_root
+    parsed, real = [], backends.parse_backends
+    monkeypatch.setattr(backends, "parse_backends", lambda spec: (parsed.append(spec) if not isinstance(
+        spec, backends.Backends) else None) or real(spec))
+    cues_module._cue_source.cache_clear()
+    spec = "oracle;diarize=oracle"  # tool cues (computed through a Toolbox per record), a spec no other test uses
+    docs = [d for t in ("avsa", "srid", "stg") for d in custom_dataset(t, amuse_root=str(root), cues=spec)["test"]]
+    texts = [doc_to_text_guided(d) for d in docs]
+    assert len(docs) >= 3 and all("(source: tools:oracle)" in t for t in texts)
+    assert parsed == [spec]  # one parse: the dataset, every doc's prompt and every toolbox share it
 
 
 def test_guided_tasks_default_to_tool_cues(small_root, monkeypatch):
-    from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, cue_source, custom_dataset
+    from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, custom_dataset
     from amuse_tasks.cues import read_tool_cues
     from amuse_tasks.lm_eval_glue.docs import doc_to_text_guided
     from amuse_tasks.tools.backends import backends_fingerprint, parse_backends
 
     root, keep = small_root
     monkeypatch.delenv("AMUSE_CUES", raising=False)
-    assert cue_source() == "offline" and cue_source("oracle") == "oracle"
+    assert cue_source().name == "offline" and cue_source("oracle").name == "oracle"
     monkeypatch.setenv("AMUSE_CUES", "none")
-    assert cue_source() == "none"
+    assert cue_source().name == "none"  # precedence: given > $AMUSE_CUES > offline
     monkeypatch.delenv("AMUSE_CUES")
     with pytest.raises(ValueError, match="no asr backend 'whisperx'"):
         cue_source("offline;transcribe=whisperx")
