@@ -130,7 +130,7 @@ def validate_record(rec: Any, where: str = "<record>", root: str | Path | None =
         valid = LETTERS[: len(options)]
         if not (isinstance(answer, str) and len(answer) == 1 and answer in valid):
             raise RecordError(where, "answer", f"expected one letter of {valid!r}, got {answer!r}")
-    elif spec.answer_format == "intervals":
+    elif spec.is_intervals:
         ivs = _check_list(where, "answer", answer)
         if not ivs:
             raise RecordError(where, "answer", "expected at least one [start, end] interval")

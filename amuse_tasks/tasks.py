@@ -26,6 +26,15 @@ class TaskSpec:
     def is_choice(self) -> bool:
         return self.answer_format.startswith("choice")
 
+    @property
+    def is_intervals(self) -> bool:
+        return self.answer_format == "intervals"
+
+    @property
+    def is_text(self) -> bool:
+        """A free-text answer (a summary): scored on everything after the answer marker."""
+        return self.answer_format == "text"
+
 
 TASKS: dict[str, TaskSpec] = {
     t.id: t

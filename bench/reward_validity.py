@@ -47,10 +47,11 @@ def baseline_reply(record: dict, root: Path) -> str:
     from amuse_tasks.metrics.answer_span import agentic_answer
     from amuse_tasks.models.baseline_policy import BaselinePolicy
     from amuse_tasks.models.episode import Episode
+    from amuse_tasks.prompts import build_prompt
     from amuse_tasks.tools.toolbox import Toolbox
 
     ep = Episode(Toolbox.for_record(record, root, backends="offline"))
-    BaselinePolicy().run(record, ep)
+    BaselinePolicy().run(record, build_prompt(record, "agentic"), ep)
     return f"Answer: {agentic_answer(ep.transcript(), rest=True)}"
 
 

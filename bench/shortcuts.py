@@ -28,6 +28,7 @@ import numpy as np
 from amuse_tasks.cues import oracle_cues
 from amuse_tasks.metrics.answer_span import agentic_answer
 from amuse_tasks.metrics.choice import extract_lenient
+from amuse_tasks.prompts import build_prompt
 from amuse_tasks.schema import LETTERS, load_records
 from amuse_tasks.tasks import TASKS
 
@@ -151,7 +152,7 @@ def baseline(record, root, tools: str, cache) -> str | None:
     from amuse_tasks.tools import Toolbox
 
     ep = Episode(Toolbox.for_record(record, root, backends=tools, cache=cache))
-    BaselinePolicy().run({**record, ROOT_KEY: str(root)}, ep)
+    BaselinePolicy().run({**record, ROOT_KEY: str(root)}, build_prompt(record, "agentic"), ep)
     return extract_lenient(agentic_answer(ep.transcript()), len(record["options"]), record["options"])
 
 

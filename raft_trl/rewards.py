@@ -199,7 +199,7 @@ def diarization(completions, cues, prompts=None, **kwargs) -> list[float]:
 
 def _answer_text(text: str, mode: str, task: str) -> str | None:
     """The scored part of a reply, as the evaluation takes it; tool blocks are never an answer."""
-    rest = TASKS[task].answer_format == "text"
+    rest = TASKS[task].is_text
     return agentic_answer(text, rest=rest) if mode == "agentic" else final_answer(model_text(text), rest=rest)
 
 
@@ -219,10 +219,10 @@ def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: 
             out.append(sum(checks) / len(checks))
             continue
         answer = _answer_text(text, m, t)
-        fmt = TASKS[t].answer_format
-        if fmt.startswith("choice"):
+        spec = TASKS[t]
+        if spec.is_choice:
             ok = extract_strict(answer, len(opts)) is not None
-        elif fmt == "intervals":
+        elif spec.is_intervals:
             ok = bool(parse_intervals(answer))
         else:
             ok = len(_words(answer or "")) >= 5
@@ -242,10 +242,10 @@ def consistency(completions, mode, task, options, cues, question_facts, **kwargs
             out.append(None)
             continue
         answer = _answer_text(_text(completion), m, t)
-        fmt = TASKS[t].answer_format
-        if fmt.startswith("choice"):
+        spec = TASKS[t]
+        if spec.is_choice:
             agree = float(extract_lenient(answer, len(opts), opts) == supported)
-        elif fmt == "intervals":
+        elif spec.is_intervals:
             agree = tiou(parse_intervals(answer), supported)
         else:
             agree = speaker_f1(answer, supported, [p["label"] for p in facts.get("people") or []])
@@ -259,10 +259,10 @@ def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float |
     for completion, m, t, opts, ans in zip(completions, mode, task, options, answer):
         text = _answer_text(_text(completion), m, t)
         label = json.loads(ans)
-        fmt = TASKS[t].answer_format
-        if fmt.startswith("choice"):
+        spec = TASKS[t]
+        if spec.is_choice:
             out.append(float(extract_lenient(text, len(opts), opts) == label))
-        elif fmt == "intervals":
+        elif spec.is_intervals:
             out.append(tiou(parse_intervals(text), [tuple(iv) for iv in label]))
         else:
             out.append(None)

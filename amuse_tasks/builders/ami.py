@@ -58,7 +58,7 @@ class Token(NamedTuple):
     id: str
     start: float | None
     end: float | None
-    text: str  # words only; events have none
+    text: str  # a word's text; an event's type ("laugh", "cough") or, without one, its tag ("gap")
     punc: bool
     tag: str
 
@@ -74,7 +74,7 @@ def read_words(path: Path, skipped: SkippedRows) -> list[Token]:
         eid = el.get(NITE + "id")
         if eid is None:
             continue
-        text = (el.text or "").strip() if tag == "w" else ""
+        text = (el.text or "").strip() if tag == "w" else (el.get("type") or tag)
         punc = tag == "w" and el.get("punc") == "true"
         if tag == "w":
             skipped.count("words")
@@ -102,6 +102,11 @@ def _join(tokens: list[Token]) -> str:
         if t.tag == "w" and t.start is not None and t.text:
             text += t.text if t.punc or not text else " " + t.text
     return text.strip()
+
+
+def _events(tokens: list[Token]) -> str:
+    """The events of a range written as STM transcripts hold them: ``[laugh] [gap]``."""
+    return " ".join(f"[{t.text.lower()}]" for t in tokens if t.tag != "w")
 
 
 def _span(href: str, index: dict[str, dict[str, int]], words: dict[str, list[Token]]) -> list[Token] | None:
@@ -165,8 +170,9 @@ def load_meeting(annotations: Path, meeting: str, media: Path, skipped: SkippedR
                     skipped.count("segments")
                     if not text:
                         skipped.lose("segments", "its words have no times")
-                else:  # a laugh, a cough: kept as speech without words
+                else:  # a laugh, a cough: kept as speech, its text the events (like STM's [laugh])
                     skipped.count("segments of events only")
+                    text = _events(ws)
                 turns.append(Turn(label(letter), round(s, 3), round(e, 3), text))
     else:
         # a word with the punctuation that follows it, so quotes keep "?" and ","

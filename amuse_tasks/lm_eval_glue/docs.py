@@ -49,8 +49,7 @@ def reference_intervals(doc: dict) -> list[tuple[float, float]]:
 
 def doc_to_target(doc: dict) -> str:
     """The reference answer as text: a letter, ``start-end`` intervals, or the reference summary."""
-    fmt = TASKS[doc["task"]].answer_format
-    if fmt == "intervals":
+    if TASKS[doc["task"]].is_intervals:
         return ", ".join(f"{s:.1f}-{e:.1f}" for s, e in reference_intervals(doc))
     return doc["answer"]
 

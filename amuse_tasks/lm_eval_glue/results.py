@@ -27,13 +27,13 @@ def score_answer(doc: dict, answer: str | None) -> dict:
 
 
 def _task_metrics(doc: dict, answer: str | None) -> dict:
-    fmt = TASKS[doc["task"]].answer_format
-    if fmt.startswith("choice"):
+    spec = TASKS[doc["task"]]
+    if spec.is_choice:
         n, gold = len(doc["options"]), doc["answer"]
         strict, lenient = extract_strict(answer, n), extract_lenient(answer, n, doc["options"])
         return {"acc_strict": float(strict == gold), "acc_lenient": float(lenient == gold),
                 "parse_fail": float(lenient is None), "parse_fail_strict": float(strict is None)}
-    if fmt == "intervals":
+    if spec.is_intervals:
         pred = parse_intervals(final_answer(answer))
         return {**score_intervals(pred, reference_intervals(doc)), "parse_fail": float(not pred)}
     answer = final_answer(answer, rest=True)
@@ -50,7 +50,7 @@ def process_results(doc: dict, results: list[str]) -> dict:
 def process_results_agentic(doc: dict, results: list[str]) -> dict:
     """Only the agent's final answer is scored; the transcript gives the tool-use metrics."""
     transcript = results[0]
-    answer = agentic_answer(transcript, rest=TASKS[doc["task"]].answer_format == "text")
+    answer = agentic_answer(transcript, rest=TASKS[doc["task"]].is_text)
     return {**score_answer(doc, answer),
             **tool_metrics(transcript, TASKS[doc["task"]].expected_tools)}
 

@@ -61,7 +61,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             original(module)
             try:
                 ACTIONS[name](module)
-            except Exception as e:
+            except Exception as e:  # runs inside every import of lm-eval: a failure here warns, never breaks it
                 _warn(f"setting up AMUSE after importing {name}", e)
 
         loader.exec_module = exec_module
@@ -78,7 +78,7 @@ def install() -> None:
             if name in sys.modules:  # lm-eval already loaded: act now
                 action(sys.modules[name])
         sys.meta_path.insert(0, _AfterImport())
-    except Exception as e:
+    except Exception as e:  # the .pth hook runs in every Python process of the environment: warn, never break one
         _warn("installing", e)
 
 

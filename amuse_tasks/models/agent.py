@@ -86,7 +86,7 @@ class AmuseAgentLM(RankedLM, LM):
         if policy == "baseline":
             from amuse_tasks.models.baseline_policy import BaselinePolicy
 
-            self.policy, self.backbone_name, self.is_baseline = BaselinePolicy(), "baseline", True
+            self.policy, self.backbone_name = BaselinePolicy(), "baseline"
         else:
             from amuse_tasks.models.chat_backbones import HFChat, OpenAIChat
             from amuse_tasks.models.chat_policy import ChatPolicy
@@ -99,7 +99,7 @@ class AmuseAgentLM(RankedLM, LM):
                 dev = pick_device(device, self._world_size, self._rank)
                 chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,
                               max_new_tokens=int(max_new_tokens), device_map=device_map)
-            self.policy, self.backbone_name, self.is_baseline = ChatPolicy(chat), chat.name, False
+            self.policy, self.backbone_name = ChatPolicy(chat), chat.name
         self._device = "cpu"
 
     @property
@@ -117,10 +117,7 @@ class AmuseAgentLM(RankedLM, LM):
                 toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache,
                                   call_timeout=self.call_timeout)
                 ep = Episode(toolbox, self.max_steps, self.disabled)
-                if self.is_baseline:
-                    self.policy.run(doc, ep)
-                else:
-                    self.policy.run(doc, prompt, ep, self.schemas)
+                self.policy.run(doc, prompt, ep, self.schemas)
                 text = ep.transcript()
             except Exception as e:  # one broken sample is logged and scored as unanswered, never fatal
                 log.warning("amuse-agent: sample %s failed: %s", doc.get("id"), e, exc_info=True)

@@ -36,7 +36,9 @@ NSP_LOOK = 0.5  # seconds before the nsp cut in which the next speaker's silent 
 class BaselinePolicy:
     """Writes plan, tool rounds, reflect and answer into an Episode."""
 
-    def run(self, record: dict, ep: Episode) -> None:
+    def run(self, record: dict, prompt: str, ep: Episode, schemas: list[dict] | None = None) -> None:
+        """The policy interface (as ``ChatPolicy``); the rules read the record's structured fields, not
+        the prompt text, and call only the tools a task needs."""
         task = record["task"]
         self.rec, self.ep, self.dur = record, ep, record["end"] - record["start"]
         self.notes: list[str] = []

@@ -31,9 +31,9 @@ def summary(runs: list[Run]) -> str:
         lines += [f"{run.label}: {run.path}", "  per-sample logs beside it (samples_*.jsonl)", ""]
         lines.append(f"  {'task':<22} {'metric':<19} {'value':>8}  {'chance':>6}  scale")
         for (task, mode), scores in sorted(run.scores.items()):
-            fmt = TASKS[task].answer_format
-            kind = "choice" if fmt.startswith("choice") else fmt
-            c = chance(run, task, mode) if kind == "choice" else None
+            spec = TASKS[task]
+            kind = "choice" if spec.is_choice else spec.answer_format
+            c = chance(run, task, mode) if spec.is_choice else None
             for metric, scale in HEADLINE[kind]:
                 if metric in scores:
                     near = f"{c:6.2f}" if c is not None and metric.startswith("acc") else " " * 6

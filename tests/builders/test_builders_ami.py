@@ -144,7 +144,7 @@ def test_ranges_that_start_or_end_on_events_keep_their_words_and_losses_are_coun
     make_media(tmp_path / "amicorpus" / m / "video" / f"{m}.Corner.avi", 8.0)
     skipped = SkippedRows()
     [rec] = ami.load_recordings(ann, tmp_path / "amicorpus", skipped)
-    assert [t.text for t in rec.turns] == ["Okay, so what?", "right", "", ""]
+    assert [t.text for t in rec.turns] == ["Okay, so what?", "right", "[laugh]", ""]  # an event-only segment: its event
     assert rec.media.name == f"{m}.Corner.avi" and rec.audio.name == f"{m}.Mix-Headset.wav"
     assert skipped.seen["segments"] == 3 and skipped.lost["segments"] == {"its words have no times": 1}
     assert skipped.seen["segments of events only"] == 1

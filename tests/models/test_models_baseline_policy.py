@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from amuse_tasks.models.baseline_policy import BaselinePolicy
 from amuse_tasks.models.episode import Episode
+from amuse_tasks.prompts import build_prompt
 from amuse_tasks.schema import ROOT_KEY, load_records
 from amuse_tasks.tools import Toolbox
 from amuse_tasks.tools.cache import ToolCache
@@ -13,7 +14,7 @@ from amuse_tasks.tools.cache import ToolCache
 
 def _answer(record: dict, root) -> str:
     ep = Episode(Toolbox.for_record(record, root, backends="oracle", cache=ToolCache(None)))
-    BaselinePolicy().run({**record, ROOT_KEY: str(root)}, ep)
+    BaselinePolicy().run({**record, ROOT_KEY: str(root)}, build_prompt(record, "agentic"), ep)
     return ep.transcript().rsplit("<answer>", 1)[1].split("</answer>")[0]  # (the trace after it holds timings)
 
 
