@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 MODES = ("zeroshot", "guided", "agentic")
 CUE_KINDS = ("TR", "VS", "FC", "LS")
-TOOL_NAMES = ("transcribe", "diarize", "track_faces", "lip_sync", "face_crop")
+TOOL_NAMES = ("transcribe", "diarize", "track_faces", "lip_sync", "vad", "face_crop")  # every tool an agent can call
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ from amuse_tasks.tools.schemas import TOOL_SCHEMAS
 
 log = logging.getLogger(__name__)
 
-_VAD_SCHEMA = {"type": "object", "properties": {"start": {"type": "number"}, "end": {"type": "number"}},
-               "required": ["start", "end"]}
-PARAMETERS = {s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS} | {"vad": _VAD_SCHEMA}
+PARAMETERS = {s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS}
 CALL_TIMEOUT = 600.0  # seconds one call may run (model loading and whole-window perception included)
 
 

@@ -29,6 +29,7 @@ TOOL_SCHEMAS: list[dict] = [
     _fn("track_faces", "Face tracks with stable ids, screen positions and visible time spans.", _span_params()),
     _fn("lip_sync", "Score (0-1) that a face track is the one speaking in a span.",
         _span_params(_FACE_ID, required=("face_id",))),
+    _fn("vad", "Voice activity detection: the spans with speech, without voice labels.", _span_params()),
     _fn("face_crop", "An image crop of a face track at a time (image-capable models only).",
         {"type": "object",
          "properties": {**_FACE_ID, "t": {"type": "number", "description": "time in seconds from the clip start"}},
