@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from amuse_tasks.schema import SCHEMA_VERSION
+from amuse_tasks.schema import RECORDS_FILE, SCHEMA_VERSION
 from amuse_tasks.synth.build import SYNTH_VERSION, build_dataset
 
 DEFAULT_CONFIG = {"seed": 0, "per_task": 10, "min_speakers": 2, "max_speakers": 5, "overlap": 0.28}
@@ -22,6 +22,21 @@ DEFAULT_CONFIG = {"seed": 0, "per_task": 10, "min_speakers": 2, "max_speakers": 
 # the evaluation set.
 TRAIN_SEED = 1
 MARKER = ".amuse-synth-complete"
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The dataset root of every entry point (lm-eval ``--metadata amuse_root``, ``amuse-cues --root``,
+    RAFT's ``--eval_root``): the argument (a folder, or a Hub dataset id ``owner/name[@revision]``
+    published by ``amuse-build push``), else ``$AMUSE_DATA`` when it holds records, else the embedded
+    default set (built on first use, at ``$AMUSE_DATA`` when that is set)."""
+    if root:
+        from amuse_tasks.builders.hub import resolve_root
+
+        return resolve_root(root)
+    env = os.environ.get("AMUSE_DATA")
+    if env and (Path(env).expanduser() / RECORDS_FILE).is_file():
+        return Path(env).expanduser().resolve()
+    return default_root()
 
 
 def default_location() -> Path:

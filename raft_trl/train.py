@@ -10,7 +10,6 @@ full precision; ``--resume_from_checkpoint last`` continues from the newest chec
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,13 +72,9 @@ def _data_root(data: DataArguments) -> Path:
 
 
 def _eval_root(data: DataArguments) -> Path:
-    if data.eval_root:
-        return Path(data.eval_root)
-    if os.environ.get("AMUSE_DATA"):
-        return Path(os.environ["AMUSE_DATA"])
-    from amuse_tasks.default_set import default_root
+    from amuse_tasks.default_set import data_root
 
-    return default_root()
+    return data_root(data.eval_root)
 
 
 def check_split(data: DataArguments, root: Path) -> None:

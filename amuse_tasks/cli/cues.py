@@ -130,12 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"amuse-cues: error: {e}", file=sys.stderr)
         return 2
     tag = source.tag
-    if args.root:
-        root = Path(args.root)
-    else:
-        from amuse_tasks.default_set import default_root
+    from amuse_tasks.default_set import data_root
 
-        root = default_root()
+    root = data_root(args.root)
     report = load_records(root, strict=False, tasks=args.tasks.split(",") if args.tasks else None)
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     records = _shard(report.records, rank, world)[: args.limit]

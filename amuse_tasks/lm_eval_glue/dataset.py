@@ -1,7 +1,7 @@
 """``custom_dataset`` of every AMUSE task: the records of one task from a dataset root.
 
-Root: ``--metadata '{"amuse_root": DIR}'``, else ``$AMUSE_DATA``, else the embedded default
-AMUSE-Synth set (built on first use).  Each doc is the record plus ``amuse_root`` (the absolute
+Root: ``amuse_tasks.default_set.data_root`` (``--metadata '{"amuse_root": DIR}'``, else ``$AMUSE_DATA``,
+else the embedded default AMUSE-Synth set, built on first use).  Each doc is the record plus ``amuse_root`` (the absolute
 root), so media references and tool-using models can resolve the record's relative paths, and
 ``amuse_cues``: the name of the guided cue source (``--metadata '{"cues": ...}'``, else ``$AMUSE_CUES``,
 else ``offline``; ``amuse_tasks.cues.cue_source``, parsed once here); for tasks with a judge metric (``avds``,
@@ -12,13 +12,12 @@ see ``amuse_tasks.lm_eval_glue.judge``).
 from __future__ import annotations
 
 import logging
-import os
 from functools import lru_cache
-from pathlib import Path
 
 from amuse_tasks.cues import cue_source
+from amuse_tasks.default_set import data_root
 from amuse_tasks.lm_eval_glue.judge import JUDGE_KEY, judge_config
-from amuse_tasks.schema import RECORDS_FILE, ROOT_KEY, load_records
+from amuse_tasks.schema import ROOT_KEY, load_records
 from amuse_tasks.tasks import TASKS
 
 log = logging.getLogger(__name__)
@@ -39,21 +38,6 @@ class RecordDocs(list):
         for doc in self:
             keys.update(dict.fromkeys(doc))
         return keys
-
-
-def data_root(amuse_root: str | os.PathLike | None = None) -> Path:
-    """The dataset root: the argument, else $AMUSE_DATA when it holds records, else the embedded
-    default set (``default_root`` builds it on first use, at $AMUSE_DATA when that is set)."""
-    if amuse_root:  # a folder, or a Hub dataset id (owner/name[@revision]) published by `amuse-build push`
-        from amuse_tasks.builders.hub import resolve_root
-
-        return resolve_root(amuse_root)
-    env = os.environ.get("AMUSE_DATA")
-    if env and (Path(env).expanduser() / RECORDS_FILE).is_file():
-        return Path(env).expanduser().resolve()
-    from amuse_tasks.default_set import default_root
-
-    return default_root()
 
 
 @lru_cache(maxsize=4)
