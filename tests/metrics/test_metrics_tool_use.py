@@ -68,3 +68,15 @@ def test_speaker_f1_scores_who_said_what():
     assert speaker_f1("Dev lost the keys.", ref, labels) == pytest.approx(2 * 0.4 / 1.4)
     assert speaker_f1("nobody", ref, labels) == 0.0
     assert speaker_f1("nobody", "no one", labels) == 1.0
+
+
+def test_pass_hat_k_by_hand():
+    from amuse_tasks.metrics.tool_use import pass_hat_k
+
+    outcomes = [[True, True, True, False], [True, False, False, False], [False] * 4]
+    assert pass_hat_k(outcomes, 1) == pytest.approx((3 / 4 + 1 / 4 + 0) / 3)  # pass^1 = mean accuracy
+    assert pass_hat_k(outcomes, 2) == pytest.approx((3 / 6 + 0 + 0) / 3)       # C(3,2)/C(4,2) for the first
+    assert pass_hat_k(outcomes, 4) == 0.0                                      # no question right 4 times of 4
+    assert pass_hat_k([[True] * 3], 3) == 1.0
+    with pytest.raises(ValueError, match="at least 5 episodes"):
+        pass_hat_k(outcomes, 5)
