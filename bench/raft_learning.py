@@ -25,7 +25,9 @@ per-arm results are kept in git (``bench/results/raft_learning_runs/<run id>/``)
 continue the run, the trained models under ``bench/results/tmp/``.
 Results: ``bench/results/raft_learning.{json,md,png}``.
 
-Usage: ``python -m bench.raft_learning --train-root DIR --eval-root DIR --steps 20 --arms untrained,raft,grpo``.
+Usage: ``python -m bench.raft_learning --steps 20 --arms untrained,raft,grpo``; without ``--train-root`` /
+``--eval-root`` it builds AMUSE-Synth seed 11 (40 clips) and seed 12 (60 clips) with their offline cues once
+under ``bench/results/tmp/learn/``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,18 @@ def run_id(settings: dict) -> str:
     for path in sorted([*repo.glob("raft_trl/**/*.py"), *repo.glob("amuse_tasks/**/*.py"), Path(__file__)]):
         digest.update(path.relative_to(repo).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def synth_set(name: str, seed: int, per_task: int, tasks: str) -> str:
+    """An AMUSE-Synth set with the offline cues of ``tasks``, built once (``amuse-synth``, ``amuse-cues``)."""
+    root = SCRATCH / "learn" / name
+    bin_dir = Path(sys.executable).parent
+    if not (root / "records.jsonl").is_file():
+        subprocess.run([str(bin_dir / "amuse-synth"), "build", "--out", str(root), "--seed", str(seed),
+                        "--per-task", str(per_task)], check=True)
+    subprocess.run([str(bin_dir / "amuse-cues"), "--root", str(root), "--tools", "offline", "--tasks", tasks,
+                    "--workers", "2"], check=True)  # existing cue files are kept
+    return str(root)
 
 
 def train(arm: str, model_dir: Path, out: Path, args) -> dict:
@@ -219,8 +233,8 @@ def report(results: dict, args, rid: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--train-root", required=True, help="training AMUSE set (offline cues computed)")
-    ap.add_argument("--eval-root", required=True, help="held-out AMUSE set on another seed (offline cues computed)")
+    ap.add_argument("--train-root", help="training AMUSE set (default: AMUSE-Synth seed 11, 40 clips)")
+    ap.add_argument("--eval-root", help="held-out AMUSE set on another seed (default: AMUSE-Synth seed 12, 60 clips)")
     ap.add_argument("--tasks", default="avsa,srid", help="guided choice tasks to train and evaluate")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--prompts-per-step", type=int, default=2)
@@ -237,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.arm:  # child process: one arm
         print(json.dumps(train(args.arm, model_dir, Path(args.out), args)))
         return
+    args.train_root = args.train_root or synth_set("train-seed11", 11, 40, args.tasks)
+    args.eval_root = args.eval_root or synth_set("eval-seed12", 12, 60, args.tasks)
     settings = {k: getattr(args, k) for k in SETTINGS}
     rid = run_id(settings)
     work, kept = SCRATCH / "raft_learning" / rid, RESULTS / "raft_learning_runs" / rid

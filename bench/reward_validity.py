@@ -11,7 +11,7 @@ forms with equal weights):
 - how often the reward's best-scoring bare option is the labelled one (ties share the credit, so a
   reward that cannot tell the options apart scores chance), beside chance.
 
-Usage: ``python -m bench.reward_validity --root DIR --per-task 30 --k 4``. Results:
+Usage: ``python -m bench.reward_validity [--root DIR] --per-task 30 --k 4``. Results:
 ``bench/results/reward_validity.{json,md}``.
 """
 
@@ -72,7 +72,8 @@ def sample_replies(model, tok, prompts: list[str], k: int, tokens: int, seed: in
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--root", required=True, help="held-out AMUSE dataset (offline cues computed by amuse-cues)")
+    ap.add_argument("--root", help="held-out AMUSE dataset (default: the learning bench's AMUSE-Synth seed 12, with "
+                                   "its offline cues)")
     ap.add_argument("--per-task", type=int, default=30)
     ap.add_argument("--k", type=int, default=4, help="sampled replies per prompt")
     ap.add_argument("--tokens", type=int, default=48)
@@ -86,6 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     from raft_trl.data import record_row
     from raft_trl.rewards import DEFAULT_REWARDS, REWARDS
 
+    if not args.root:
+        from bench.raft_learning import synth_set
+
+        args.root = synth_set("eval-seed12", 12, 60, "avsa,srid,csnl")
     root = Path(args.root)
     records = [r for t in TASKS for r in [x for x in load_records(root).records if x["task"] == t][: args.per_task]]
     rows = [record_row(r, root, "guided", "offline") for r in tqdm(records, desc="rows", unit="record")]

@@ -27,8 +27,11 @@ BENCHMARKS = {
                  ["--steps", "1", "--repeats", "1", "--batch", "4", "--prompts", "4"]),
     "synth_rtf": (["--clips", "3", "--repeats", "3"], ["--clips", "1", "--repeats", "1"]),
     "shortcuts": (["--seed", "101", "--per-task", "40", "--tools", "oracle|offline"], ["--per-task", "10"]),
-    "raft_learning": (["--steps", "8", "--k", "4", "--tokens", "32", "--limit", "5"],
-                      ["--steps", "1", "--k", "2", "--tokens", "16", "--limit", "1"]),
+    "raft_learning": (["--steps", "8", "--k", "8", "--tokens", "16", "--lr", "1e-4"],
+                      ["--steps", "1", "--k", "2", "--tokens", "16", "--arms", "untrained,raft"]),
+    "reward_validity": (["--per-task", "10", "--k", "4", "--tokens", "32"], ["--per-task", "2", "--k", "2"]),
+    "agent_models": (["--models", "baseline,smollm2,qwen0.5b,qwen1.5b", "--limit", "3"],
+                     ["--models", "baseline", "--conditions", "agentic", "--limit", "1"]),
     "main_job": ([], ["--limit", "1"]),
     "fresh_clone": ([], ["--quickstart-args=--limit 1", "--no-tests"]),
 }
