@@ -122,7 +122,7 @@ def judge_scores(doc: dict, answer: str | None) -> dict[str, float]:
     if isinstance(judge, Exception):
         return {metric: math.nan, "judge_fail": 1.0}
     try:
-        reply = judge(judge_messages(doc, answer), [])
+        reply = judge(judge_messages(doc, answer), []).text
     except Exception as e:  # a network error, a timeout, a model error: this sample only
         log.warning("judge %s failed on %s (%s: %s)", describe(cfg), doc.get("id"), type(e).__name__, e)
         return {metric: math.nan, "judge_fail": 1.0}
