@@ -175,6 +175,15 @@ def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k:
     return {"rows": rows, "seconds": time.perf_counter() - t0, "limit": limit}
 
 
+def _commit() -> str:
+    """The code a cell was measured with (HEAD, ``+dirty`` with uncommitted changes)."""
+    repo = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "amuse_tasks", "bench"], cwd=repo, capture_output=True,
+                           text=True).stdout
+    return head.strip() + ("+dirty" if dirty.strip() else "")
+
+
 def _mean(values) -> float | None:
     values = [v for v in values if isinstance(v, (int, float))]
     return sum(values) / len(values) if values else None
@@ -222,28 +231,33 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pass-k", type=int, default=3, help="sampled episodes per question (condition sampled)")
     args = ap.parse_args(argv)
     KEPT.mkdir(parents=True, exist_ok=True)
-    cells = {}
     for name in args.models.split(","):
         for condition in args.conditions.split(","):
             k = f"-k{args.pass_k}" if condition == "sampled" else ""
             path = KEPT / f"{name}-{condition}{k}-{args.limit}-{args.max_new_tokens}.json"
             if not path.is_file():
                 print(f"== {name} {condition}", flush=True)
-                path.write_text(json.dumps(run_cell(name, condition, args.limit, args.max_new_tokens, args.pass_k)))
-            cells[(name, condition)] = json.loads(path.read_text())
-    table = [summary(n, c, cell) for (n, c), cell in cells.items() if "rows" in cell]
-    sampled = [pass_k_row(n, cell) for (n, c), cell in cells.items() if c == "sampled" and "runs" in cell]
-    md = (f"Default set, {args.limit} record(s) per task ({', '.join(TASKS)}), offline tools, amuse-agent defaults "
-          f"(max_steps 8, {args.max_new_tokens} tokens per turn), greedy, 2 CPU cores. Valid call: an episode with at "
+                cell = run_cell(name, condition, args.limit, args.max_new_tokens, args.pass_k)
+                path.write_text(json.dumps({**cell, "commit": _commit(), "max_new_tokens": args.max_new_tokens}))
+    # The table holds every kept cell (each names its records per task and commit), not only this call's.
+    cells = {p.stem: json.loads(p.read_text()) for p in KEPT.glob("*.json")}
+    order = lambda stem: (MODELS.index(stem.split("-")[0]), CONDITIONS.index(stem.split("-")[1]), stem)
+    kept = [(stem.split("-")[0], stem.split("-")[1], cells[stem]) for stem in sorted(cells, key=order)]
+    table = [summary(n, c, cell) + [str(cell["limit"]), cell.get("commit", "-")] for n, c, cell in kept
+             if "rows" in cell]
+    sampled = [pass_k_row(n, cell) for n, c, cell in kept if c == "sampled" and "runs" in cell]
+    ks = max((len(cell["runs"]) for _, c, cell in kept if c == "sampled" and "runs" in cell), default=0)
+    md = ("Default set, records per task as listed (tasks: " + ", ".join(TASKS) + "), offline tools, amuse-agent "
+          "defaults (max_steps 8, 384 tokens per turn), greedy, 2 CPU cores. Valid call: an episode with at "
           "least one call that ran. Tool P/R/F1 against the task's reference tools. Choice: mean lenient accuracy "
           "of avsa, nsp, srid, csnl; stg: mean tIoU.\n\n"
           + md_table(["model", "condition", "episodes", "valid call", "calls/ep", "tool P/R/F1", "call forms",
-                      "failed calls/ep", "choice acc", "stg tIoU %", "s/ep"], table) + "\n"
+                      "failed calls/ep", "choice acc", "stg tIoU %", "s/ep", "records/task", "commit"], table) + "\n"
           + ("\npass^k (tau-bench): k of a question's sampled episodes (temperature 0.7) all right, choice tasks.\n\n"
-             + md_table(["model", "questions"] + [f"pass^{i}" for i in range(1, args.pass_k + 1)], sampled) + "\n"
+             + md_table(["model", "questions"] + [f"pass^{i}" for i in range(1, ks + 1)], sampled) + "\n"
              if sampled else ""))
     write("agent_models", "What tools do for real models: agentic mode with tool-calling models",
-          vars(args), {f"{n}/{c}": cell for (n, c), cell in cells.items()}, md)
+          vars(args), cells, md)
 
 
 if __name__ == "__main__":
