@@ -176,11 +176,12 @@ def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k:
 
 
 def _commit() -> str:
-    """The code a cell was measured with (HEAD, ``+dirty`` with uncommitted changes)."""
+    """The code a cell was measured with: HEAD, ``+dirty`` with uncommitted changes to tracked code (the
+    untracked results files of earlier cells do not count)."""
     repo = Path(__file__).resolve().parents[1]
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "amuse_tasks", "bench"], cwd=repo, capture_output=True,
-                           text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "amuse_tasks", "bench"], cwd=repo,
+                           capture_output=True, text=True).stdout
     return head.strip() + ("+dirty" if dirty.strip() else "")
 
 
