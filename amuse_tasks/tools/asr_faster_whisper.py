@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 _MODELS: dict[str, object] = {}
 # CTranslate2's int8 kernels split work by thread count, and the split changes the decoded words:
 # one fixed count (not the machine's, not OMP_NUM_THREADS) keeps transcripts identical at any thread
-# count (not across CPU instruction sets: CTranslate2 picks AVX2 or AVX-512 kernels at run time).
+# count, not necessarily across CPUs (CTranslate2 picks its kernels by instruction set at run time).
 CPU_THREADS = 1
 # Greedy decoding only: Whisper's temperature fallback samples (0.2, 0.4, ...) from a generator that
 # CTranslate2 does not let us seed per call, so the words of a window came to depend on what the
@@ -28,8 +28,8 @@ CPU_THREADS = 1
 TEMPERATURE = 0.0
 # Without the fallback nothing rejects a decoding loop ("a little bit of a little bit of ..."): Whisper's
 # own test (gzip compression ratio above 2.4, faster-whisper's default threshold) is applied to each
-# segment's text and a looping segment is dropped. Measured on the pyannote sample with an AVX2 CPU
-# (CTranslate2 picks its kernels by ISA): a 22-word loop in the last 80 ms, WER 44.4 % -> 17.3 %.
+# segment's text and a looping segment is dropped. Measured on the pyannote sample on an AVX2-only CPU
+# (16.0 % on the machines measured before): a 22-word loop in the last 80 ms, WER 44.4 % -> 17.3 %.
 LOOP_RATIO = 2.4
 
 
@@ -83,9 +83,11 @@ class FasterWhisperASR:
             segments = list(segments)
         out = []
         for s in segments:
-            if s.text.strip() and get_compression_ratio(s.text.strip()) > LOOP_RATIO:
-                log.info("faster-whisper: dropped a looping segment at %.2f-%.2f s of %s: %r", s.start, s.end, clip.clip_id, s.text[:80])
+            text = s.text.strip()
+            if text and get_compression_ratio(text) > LOOP_RATIO:
+                log.info("faster-whisper: dropped a looping segment at %.2f-%.2f s of %s: %r",
+                         s.start, s.end, clip.clip_id, text[:80])
                 continue
             words = [{"start": float(w.start), "end": float(w.end), "word": w.word} for w in (s.words or [])]
-            out.append({"start": float(s.start), "end": float(s.end), "text": s.text.strip(), "words": words})
+            out.append({"start": float(s.start), "end": float(s.end), "text": text, "words": words})
         return out
