@@ -41,6 +41,37 @@ def _with_task_dir(include_path):
     return paths
 
 
+_INDEX = {"defaults": True}  # False: amuse-eval was asked for AMUSE tasks only (see only_amuse_tasks)
+
+
+def only_amuse_tasks(argv: list[str]) -> bool:
+    """Whether every name after ``--tasks``/``-t`` is an AMUSE task, group or glob (``amuse*``).
+
+    Then lm-eval need not index its ~15,000 built-in tasks (about 10 s of every start on 2 cores);
+    any other name, a path, a ``--config`` file or no ``--tasks`` keeps the full index."""
+    names, taking = [], False
+    for arg in argv:
+        if arg in ("--config", "-C") or arg.startswith("--config="):
+            return False
+        if arg.startswith("--tasks="):
+            names += arg.split("=", 1)[1].split(",")
+            taking = False
+        elif arg in ("--tasks", "-t"):
+            taking = True
+        elif taking and not arg.startswith("-"):
+            names += arg.split(",")
+        else:
+            taking = False
+    names = [n.strip() for n in names if n.strip()]
+    return bool(names) and all(n.startswith("amuse") and "/" not in n and not n.endswith(".yaml") for n in names)
+
+
+def index_only_amuse(only: bool = True) -> None:
+    """Make every TaskManager built after this skip lm-eval's built-in tasks (unless a caller passes
+    ``include_defaults`` itself); ``patch_task_manager`` must wrap the class."""
+    _INDEX["defaults"] = not only
+
+
 def patch_task_manager(manager_cls=None) -> bool:
     """Wrap ``TaskManager.__init__`` so its include_path always holds our folder (idempotent).
 
@@ -58,6 +89,8 @@ def patch_task_manager(manager_cls=None) -> bool:
             args = (args[0], _with_task_dir(args[1]), *args[2:])
         else:
             kwargs["include_path"] = _with_task_dir(kwargs.get("include_path"))
+        if len(args) < 3 and not _INDEX["defaults"]:
+            kwargs.setdefault("include_defaults", False)
         init(self, *args, **kwargs)
 
     __init__._amuse_patched = True

@@ -14,7 +14,7 @@ from lm_eval.api.instance import Instance
 from lm_eval.tasks import TaskManager
 
 from amuse_tasks.lm_eval_glue.dataset import custom_dataset, data_root
-from amuse_tasks.lm_eval_glue.registration import patch_task_manager, task_dir
+from amuse_tasks.lm_eval_glue.registration import only_amuse_tasks, patch_task_manager, task_dir
 from amuse_tasks.tasks import ALL_TASK_NAMES, TASKS
 
 GROUPS = {"amuse", "amuse-zeroshot", "amuse-guided", "amuse-agentic",
@@ -154,6 +154,34 @@ def test_task_manager_patch_keeps_user_paths(tmp_path):
     assert set(PatchedManager(include_defaults=False).all_subtasks) == set(ALL_TASK_NAMES)
     # passing our folder explicitly does not index it twice
     assert set(PatchedManager(include_path=[str(task_dir())], include_defaults=False).all_subtasks) == set(ALL_TASK_NAMES)
+
+
+@pytest.mark.parametrize("argv, only", [
+    (["run", "--model", "hf", "--tasks", "amuse_*_guided,amuse_avsa_agentic"], True),
+    (["--model", "hf", "-t", "amuse-guided", "amuse", "--limit", "1"], True),
+    (["--tasks=amuse_nsp_zeroshot", "--model", "hf"], True),
+    (["--tasks", "amuse_avsa_guided,mmlu"], False),      # a built-in task needs lm-eval's index
+    (["--tasks", "amuse/mine.yaml"], False),              # a path: left to lm-eval
+    (["--config", "run.yaml", "--tasks", "amuse"], False),  # tasks may come from the file
+    (["ls", "tasks"], False), ([], False),
+])
+def test_amuse_eval_skips_the_builtin_index_only_for_amuse_tasks(argv, only):
+    assert only_amuse_tasks(argv) is only
+
+
+def test_an_amuse_only_index_loads_every_amuse_task_and_user_paths(tmp_path, monkeypatch):
+    from amuse_tasks.lm_eval_glue import registration
+
+    (tmp_path / "mine.yaml").write_text(
+        "task: my_own_task\ndataset_path: x\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n")
+
+    class PatchedManager(TaskManager):
+        pass
+
+    patch_task_manager(PatchedManager)
+    monkeypatch.setitem(registration._INDEX, "defaults", False)
+    tm = PatchedManager(include_path=str(tmp_path))
+    assert set(tm.all_subtasks) == set(ALL_TASK_NAMES) | {"my_own_task"}  # no built-in task indexed
 
 
 def test_register_models_is_lazy_and_skips_missing_modules(monkeypatch):
