@@ -1,7 +1,12 @@
-"""Shared fixtures: offline Hub, and the embedded AMUSE-Synth default set built once per machine."""
+"""Shared fixtures: offline Hub, and the embedded AMUSE-Synth default set built once per machine.
+
+The suite runs in two pytest-xdist workers (``addopts`` in pyproject.toml; ``-n 0`` runs it in one
+process): the shared on-disk products (the default set, its offline cues) are built under a file lock
+by whichever worker comes first, and each worker's torch gets its share of the cores."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -11,6 +16,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # set before torch is imported, inherited by subprocesses
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
 REPO = Path(__file__).resolve().parents[1]
 OFFLINE_CUE_RECORDS = 3  # per task, in the default set
@@ -39,7 +46,9 @@ def offline_cues(synth_root) -> Path:
     from amuse_tasks.cli.cues import main
     from amuse_tasks.tasks import TASKS
 
-    for task in TASKS:
-        assert main(["--root", str(synth_root), "--tools", "offline", "--tasks", task,
-                     "--limit", str(OFFLINE_CUE_RECORDS)]) == 0, task
+    with open(synth_root.parent / f".{synth_root.name}.cues.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker computes, the others then read its files
+        for task in TASKS:
+            assert main(["--root", str(synth_root), "--tools", "offline", "--tasks", task,
+                         "--limit", str(OFFLINE_CUE_RECORDS)]) == 0, task
     return synth_root

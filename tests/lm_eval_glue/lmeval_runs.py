@@ -12,6 +12,7 @@ import pytest
 
 FAKES = Path(__file__).parent / "lmeval_fake_models.py"  # `python FAKES ARGS`: amuse-eval with the fake LMs
 AMUSE_EVAL = Path(sys.executable).parent / "amuse-eval"  # the console script
+SMOLLM2_COPY = Path(sys.prefix) / "share" / "amuse" / "smollm2-135m-instruct"  # de-quantised by scripts/setup.sh
 
 
 def run_lm_eval(args: list[str], out: Path, *, timeout: int = 300) -> dict:
@@ -36,3 +37,12 @@ def smollm2_or_skip() -> tuple[str, str]:
         return smollm2_gguf()
     except RuntimeError as e:
         pytest.skip(f"offline SmolLM2 weights not installed: {e}")
+
+
+def smollm2_model_args() -> str:
+    """lm-eval ``hf`` model args of the offline SmolLM2: the folder the main job loads (setup.sh's copy), else
+    the GGUF itself (de-quantised at every load, ~15 s)."""
+    if (SMOLLM2_COPY / "model.safetensors").is_file():
+        return f"pretrained={SMOLLM2_COPY}"
+    pretrained, gguf = smollm2_or_skip()
+    return f"pretrained={pretrained},gguf_file={gguf}"

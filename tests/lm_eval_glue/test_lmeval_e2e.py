@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from amuse_tasks.tasks import ALL_TASK_NAMES, TASKS
-from lmeval_runs import AMUSE_EVAL, FAKES, metric, run_lm_eval, smollm2_or_skip
+from lmeval_runs import AMUSE_EVAL, FAKES, metric, run_lm_eval, smollm2_model_args
 
 
 def _expected_metrics(task: str, right: bool) -> dict[str, float]:
@@ -56,9 +56,7 @@ def test_every_task_scores_exactly(tmp_path, synth_root, model, right):
 def test_smollm2_guided_run_writes_results_and_samples(tmp_path, offline_cues):
     """The real offline model through lm-eval's own `hf` class on the default path (offline tool cues, the
     files ``offline_cues`` wrote); 1 doc per task, short answers."""
-    pretrained, gguf = smollm2_or_skip()
-    res = run_lm_eval([str(AMUSE_EVAL), "--model", "hf",
-                       "--model_args", f"pretrained={pretrained},gguf_file={gguf},dtype=float32",
+    res = run_lm_eval([str(AMUSE_EVAL), "--model", "hf", "--model_args", f"{smollm2_model_args()},dtype=float32",
                        "--tasks", "amuse-guided", "--apply_chat_template", "--limit", "1", "--batch_size", "6",
                        "--device", "cpu", "--gen_kwargs", "max_gen_toks=12",
                        "--metadata", json.dumps({"amuse_root": str(offline_cues)})], tmp_path, timeout=420)
