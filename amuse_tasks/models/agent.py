@@ -93,16 +93,18 @@ class AmuseAgentLM(RankedLM, LM):
             from amuse_tasks.models.chat_backbones import HFChat, OpenAIChat
             from amuse_tasks.models.chat_policy import ChatPolicy
 
+            protocol = {} if native_tools is None else {"native_tools": native_tools}  # else the backbone's default
+
             if base_url:
                 if not model:
                     raise ValueError("base_url needs model=<name served by the endpoint>")
                 chat = OpenAIChat(base_url, model, api_key_env=api_key_env, max_new_tokens=int(max_new_tokens),
-                                  temperature=float(temperature), native_tools=native_tools or "auto")
+                                  temperature=float(temperature), **protocol)
             else:
                 dev = pick_device(device, self._world_size, self._rank)
                 chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,
                               max_new_tokens=int(max_new_tokens), device_map=device_map, temperature=float(temperature),
-                              native_tools=native_tools or "false")
+                              **protocol)
             self.policy, self.backbone_name = ChatPolicy(chat), chat.name
         self._device = "cpu"
 

@@ -21,12 +21,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from amuse_tasks.models.args import as_choice
+
 STOPS = ("</answer>", "</tool_response>")
 SMOLLM2 = "smollm2-offline"
+SMOLLM2_COPY = Path(sys.prefix) / "share" / "amuse" / "smollm2-135m-instruct"  # where scripts/setup.sh de-quantises it
 CALL_MARKERS = ("<|python_tag|>", "[TOOL_CALLS]", "<tool_call>", "</tool_call>")  # special tokens kept in the text
 _PROBE_TOOL = {"type": "function", "function": {"name": "amuse_probe_tool", "description": "probe",
                                                 "parameters": {"type": "object", "properties": {}}}}
@@ -78,18 +82,6 @@ def gguf_to_safetensors(src: str | Path, gguf: str, dest: str | Path) -> Path:
     return dest
 
 
-def tool_protocol(value) -> bool | None:
-    """``native_tools`` as given (``auto``/``true``/``false``, any case, or a bool): True, False or None (auto)."""
-    text = str(value).strip().lower()
-    if text in ("auto", "none", ""):
-        return None
-    if text in ("1", "true", "yes"):
-        return True
-    if text in ("0", "false", "no"):
-        return False
-    raise ValueError(f"native_tools={value!r}: use auto, true or false")
-
-
 class HFChat:
     def __init__(self, pretrained: str, *, gguf_file: str | None = None, device: str = "cpu",
                  dtype: str | None = None, max_new_tokens: int = 384, device_map: str | None = None,
@@ -110,7 +102,8 @@ class HFChat:
             self.model.to(device)
         self.model.eval()
         self.max_new_tokens, self.temperature = max_new_tokens, temperature  # 0: greedy
-        wanted, renders = tool_protocol(native_tools), self._renders_tools()
+        wanted = as_choice("native_tools", native_tools)
+        renders = wanted is not False and self._renders_tools()  # the probe render only when it decides
         if wanted and not renders:
             raise ValueError(f"native_tools=true: the chat template of {self.name} ignores tools=; "
                              "use native_tools=false (tools in the system prompt) or auto")
@@ -147,7 +140,7 @@ class OpenAIChat:
     def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
                  max_new_tokens: int = 384, timeout: float = 120.0, temperature: float = 0.0, native_tools="auto"):
         # auto: the endpoint renders tools= in the model's template and parses its calls
-        self.native_tools = tool_protocol(native_tools) is not False
+        self.native_tools = as_choice("native_tools", native_tools) is not False
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.name = model, f"{base_url}:{model}"
         self.key = os.environ.get(api_key_env, "")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from amuse_tasks.models.chat_backbones import SMOLLM2_COPY
+
 FAKES = Path(__file__).parent / "lmeval_fake_models.py"  # `python FAKES ARGS`: amuse-eval with the fake LMs
 AMUSE_EVAL = Path(sys.executable).parent / "amuse-eval"  # the console script
-SMOLLM2_COPY = Path(sys.prefix) / "share" / "amuse" / "smollm2-135m-instruct"  # de-quantised by scripts/setup.sh
 
 
 def run_lm_eval(args: list[str], out: Path, *, timeout: int = 300) -> dict:

@@ -208,11 +208,12 @@ def test_openai_compatible_endpoint_with_native_tool_calls(synth_root, model_rec
 
 
 def test_native_tools_choice_is_parsed_and_a_template_without_tools_cannot_be_forced(tmp_path):
-    from amuse_tasks.models.chat_backbones import HFChat, tool_protocol
+    from amuse_tasks.models.args import as_choice
+    from amuse_tasks.models.chat_backbones import HFChat
 
-    assert [tool_protocol(v) for v in ("auto", "TRUE", "false", True, False)] == [None, True, False, True, False]
+    assert [as_choice("native_tools", v) for v in ("auto", "TRUE", "false", True, False)] == [None, True, False, True, False]
     with pytest.raises(ValueError, match="native_tools='maybe'"):
-        tool_protocol("maybe")
+        as_choice("native_tools", "maybe")
     folder = str(_tiny_chat_model(tmp_path / "tiny"))  # its template ignores tools=
     assert HFChat(folder, native_tools="auto").native_tools is False
     with pytest.raises(ValueError, match="ignores tools="):

@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 
 from amuse_tasks.metrics.tool_use import parse_transcript
-from amuse_tasks.models.chat_backbones import OpenAIChat
+from amuse_tasks.models.chat_backbones import SMOLLM2_COPY, OpenAIChat
 from amuse_tasks.models.chat_policy import ChatPolicy
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.prompts import build_prompt
 from amuse_tasks.tools import Toolbox
 from amuse_tasks.tools.schemas import TOOL_SCHEMAS
 
-SMOLLM2_COPY = Path(sys.prefix) / "share" / "amuse" / "smollm2-135m-instruct"  # made by scripts/setup.sh
 
 
 def _free_port() -> int:
