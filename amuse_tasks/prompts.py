@@ -7,7 +7,7 @@ Times are seconds from the start of the sample window (see ``amuse_tasks.cues``)
 - ``zeroshot``: the model gets the media itself (video frames + audio) beside this text.
 - ``guided``: perception cues rendered as text plus step-by-step instructions; text only.
 - ``agentic``: the model gets the media through tools; the tagged protocol is in
-  ``agent_system_prompt`` (tool names and schemas, nothing about which to use).
+  ``agent_system_prompt`` (tool signatures and an example call, nothing about which to use).
 """
 
 from __future__ import annotations
@@ -131,7 +131,8 @@ Times are seconds from the start of the clip. Only the <answer> is scored."""
 
 
 def agent_system_prompt(tools: list[dict] | None = None, *, list_tools: bool = True) -> str:
-    """System prompt of agentic mode: the tagged protocol and the JSON schemas of the tools offered.
+    """System prompt of agentic mode: the tagged protocol and the tools offered, as signatures with
+    their argument descriptions and one example call (``example_call``).
 
     list_tools=False: the backbone's chat template already lists the tools in its own format (``tools=``),
     so the prompt names neither the tools nor a call syntax that could contradict the template's."""
@@ -140,5 +141,27 @@ def agent_system_prompt(tools: list[dict] | None = None, *, list_tools: bool = T
     from amuse_tasks.tools.schemas import TOOL_SCHEMAS  # the tools package is heavy; only agents need it
 
     tools = TOOL_SCHEMAS if tools is None else tools
-    schemas = "\n".join(json.dumps(t["function"], separators=(",", ":")) for t in tools)
-    return f"{AGENT_PROTOCOL}\n\nAvailable tools:\n{schemas}"
+    fns = [t["function"] for t in tools]
+    lines = [f"- {f['name']}({', '.join(_signature(f['parameters']))}): {f['description']}" for f in fns]
+    args = {n: p["description"] for f in fns for n, p in f["parameters"]["properties"].items() if "description" in p}
+    listing = "\n".join(["Available tools:", *lines, "Arguments:", *(f"- {n}: {d}" for n, d in args.items())])
+    return f"{AGENT_PROTOCOL}\n\n{listing}\nExample call: {example_call(fns[0]) if fns else '(no tools)'}"
+
+
+def _signature(parameters: dict) -> list[str]:
+    """``name: type`` of a schema's arguments, required first, optional ones marked."""
+    props, required = parameters["properties"], parameters.get("required", [])
+    names = [n for n in required if n in props] + [n for n in props if n not in required]
+    return [f"{n}: {props[n].get('type', 'any')}" + ("" if n in required else " (optional)") for n in names]
+
+
+def example_call(fn: dict) -> str:
+    """One well-formed call of ``fn`` in the protocol's syntax, with placeholder values by type.
+
+    The tools are listed as signatures, not as JSON schemas: given a schema, small models copy it as
+    the call's arguments (Qwen2.5-Coder-0.5B wrote ``{"type": "object", "properties": ...}`` in its
+    calls; bench/results/agent_models.md)."""
+    props, numbers = fn["parameters"]["properties"], iter((0.0, 10.0, 20.0, 30.0))
+    values = {n: next(numbers, 0.0) if p.get("type") == "number" else "..." for n, p in props.items()
+              if n in fn["parameters"].get("required", props)}
+    return f'<tool_call>{json.dumps({"name": fn["name"], "arguments": values})}</tool_call>'

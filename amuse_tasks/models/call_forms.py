@@ -18,7 +18,9 @@ is visible in the results:
 | ``fenced_json`` | a fenced code block holding the call |
 | ``bare_json`` | ``{"name": ..., "arguments": ...}`` in plain text |
 
-Arguments may come as ``arguments`` or ``parameters``, as an object or a JSON string.
+Arguments may come as ``arguments`` or ``parameters``, as an object or a JSON string. Arguments
+wrapped in their schema's shape, ``{"type": "object", "properties": {"start": 0.0, "end": 9.5}}``,
+are unwrapped and the form gets ``+schema_args`` (e.g. ``bare_json+schema_args``).
 """
 
 from __future__ import annotations
@@ -89,7 +91,21 @@ def _as_call(obj, form: str):
             args = json.loads(args)
         except (ValueError, RecursionError):
             pass  # passed on as a string: the tool reports the bad arguments to the model
-    return obj["name"], args, form
+    values = _schema_values(args)
+    return (obj["name"], values, f"{form}+schema_args") if values is not None else (obj["name"], args, form)
+
+
+def _schema_values(args):
+    """The values of arguments written in the shape of their JSON schema (``{"type": "object",
+    "properties": {"start": 0.0, ...}}``), a small model's copy of the tool listing; None for
+    arguments of any other shape, and for a copy of the schema itself (no values to keep)."""
+    if not (isinstance(args, dict) and args.get("type") == "object" and isinstance(args.get("properties"), dict)
+            and set(args) <= {"type", "properties", "required"}):
+        return None
+    props = args["properties"]
+    if not props or any(isinstance(v, dict) and "type" in v for v in props.values()):
+        return None
+    return props
 
 
 def _region_calls(values: list, form: str) -> list:

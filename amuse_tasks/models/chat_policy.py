@@ -1,5 +1,8 @@
 """The agentic protocol around a chat backbone: generate a turn, run its tool calls, feed back the
 responses, until the model answers or ``max_steps`` rounds are used (then it is asked to answer).
+A turn with neither a call nor an ``<answer>`` (a reflection that stops, an answer in the wrong
+format) gets one reminder per episode, counted in the trace (``reminders``); the answer rules of the
+evaluation are untouched.
 
 A backbone with ``native_tools`` gets the tools through its chat template and the results as
 ``role: "tool"`` messages after an assistant turn that carries ``tool_calls``: the model's own
@@ -16,6 +19,9 @@ from amuse_tasks.prompts import agent_system_prompt
 
 LIMIT_MESSAGE = ("You have used all {n} tool rounds. Do not call tools any more: write <reflect>...</reflect> "
                  "and <answer>...</answer> now.")
+REMINDER = ("Your reply has neither a tool call nor an <answer>. Call a tool (fix the arguments an error names), "
+            "or give your final answer inside <answer>...</answer>.")
+MAX_REMINDERS = 1  # per episode: a turn without a call or an answer gets one reminder, then it is the answer
 
 
 def read_reply(reply) -> Turn:
@@ -57,11 +63,16 @@ class ChatPolicy:
     def run(self, record: dict, prompt: str, ep: Episode, schemas: list[dict]) -> None:
         messages = [{"role": "system", "content": agent_system_prompt(schemas, list_tools=not self.native)},
                     {"role": "user", "content": prompt}]
-        for _ in range(ep.max_steps + 1):
+        while True:  # ends: each turn answers, uses the one reminder, or uses a round (at most max_steps)
             turn = read_reply(self.chat(messages, schemas))
             if not turn.calls:
-                ep.write(close_answer(without_made_up_results(turn.text)))
-                return
+                text = close_answer(without_made_up_results(turn.text))
+                ep.write(text)
+                if "<answer>" in text or ep.reminders >= MAX_REMINDERS:
+                    return
+                ep.reminders += 1
+                messages += [{"role": "assistant", "content": text}, {"role": "user", "content": REMINDER}]
+                continue
             turn.text = without_answers(without_made_up_results(turn.text))  # an answer before the results is void
             ep.write(turn.text)
             if not ep.can_call:

@@ -44,6 +44,7 @@ class Episode:
         self.calls: list[dict] = []
         self.steps = 0
         self.limit_reached = False
+        self.reminders = 0  # turns without a call or an answer that the policy answered with a reminder
         self.t0 = time.perf_counter()
 
     def write(self, text: str) -> None:
@@ -95,6 +96,7 @@ class Episode:
 
     def trace(self) -> dict:
         return {"steps": self.steps, "max_steps": self.max_steps, "limit_reached": self.limit_reached,
+                "reminders": self.reminders,
                 "calls": [{k: _traceable(c.get(k)) if k == "arguments" else c.get(k)
                            for k in ("name", "arguments", "ok", "error", "seconds", "summary", "call_format")} for c in self.calls],
                 "seconds": round(time.perf_counter() - self.t0, 3)}

@@ -127,8 +127,9 @@ class Toolbox:
         if start < 0 or end > dur + TIME_SLACK:
             raise ToolError(f"time outside the clip: start={start}, end={end}; the clip runs from 0 to {dur:.2f} s")
         if end <= start:
+            to_end = f"start={start}, end={dur:.2f} to the end of the clip, or " if 0 <= start < dur else ""
             raise ToolError(f"empty span: end ({end}) must be after start ({start}); the clip runs from 0 to "
-                            f"{dur:.2f} s, e.g. start=0, end={dur:.2f} for the whole clip")
+                            f"{dur:.2f} s, e.g. {to_end}start=0, end={dur:.2f} for the whole clip")
         return float(start), float(min(end, dur))
 
     # -- the tools ----------------------------------------------------------------------------

@@ -124,6 +124,6 @@ def test_agent_system_prompt():
     text = agent_system_prompt()
     for tag in ("<plan>", "<tool_call>", "<tool_response>", "<reflect>", "<answer>"):
         assert tag in text
-    assert all(f'"name":"{t}"' in text for t in TOOL_NAMES)
+    assert all(f"\n- {t}(" in text for t in TOOL_NAMES)
     subset = agent_system_prompt(schemas_for(["transcribe", "diarize"]))
-    assert '"name":"face_crop"' not in subset and '"name":"diarize"' in subset
+    assert "- face_crop(" not in subset and "- diarize(" in subset and "face_id" not in subset

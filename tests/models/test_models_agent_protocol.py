@@ -59,6 +59,26 @@ def test_call_forms_real_models_write_are_recovered_and_named(text, form):
     assert parse_turn(text).calls == [("diarize", {"start": 0, "end": 2}, form)]
 
 
+def test_arguments_written_in_the_schema_shape_are_unwrapped_and_named():
+    wrapped = '{"name": "diarize", "arguments": {"type": "object", "properties": {"start": 0, "end": 2}}}'
+    assert parse_turn(wrapped).calls == [("diarize", {"start": 0, "end": 2}, "bare_json+schema_args")]
+    schema_copy = ('{"name": "diarize", "arguments": {"type": "object", "properties": {"start": {"type": "number"}, '
+                   '"end": {"type": "number"}}, "required": ["start", "end"]}}')
+    name, args, form = parse_turn(schema_copy).calls[0]  # no values to keep: the tool names what is missing
+    assert form == "bare_json" and set(args) == {"type", "properties", "required"}
+
+
+def test_the_system_prompt_lists_signatures_and_an_example_call_that_runs(synth_root, model_records):
+    from amuse_tasks.prompts import agent_system_prompt
+
+    text = agent_system_prompt()
+    assert "- lip_sync(face_id: string, start: number, end: number): " in text
+    assert '"properties"' not in text and '"type"' not in text  # no schema for a small model to copy
+    example = text.split("Example call: ")[1]
+    (name, args, form), = parse_turn(example).calls
+    assert form == "hermes" and _episode(model_records[0], synth_root).round([(name, args)])[0]["ok"]
+
+
 @pytest.mark.parametrize("text", [
     "Answer: B", "<answer>B</answer>", '```json\n{"speech": [1, 2]}\n```',  # data in a code block is no call
     '<tool_response>{"segments": []}</tool_response>', 'The tool says {"name": 3}.'])
@@ -98,6 +118,23 @@ def test_a_degenerate_span_error_names_the_valid_range(synth_root, model_records
     out = ep.round([("diarize", {"start": 3, "end": 3})])[0]
     dur = rec["end"] - rec["start"]
     assert not out["ok"] and "empty span" in out["error"] and f"0 to {dur:.2f} s" in out["error"]
+    assert f"start=3, end={dur:.2f} to the end of the clip" in out["error"]  # the model's own start, kept
+
+
+def test_a_turn_without_call_or_answer_gets_one_reminder(synth_root, model_records):
+    rec = next(r for r in model_records if r["task"] == "avsa")
+    chat = ScriptedChat([f"<tool_call>{CALL}</tool_call>", "<reflect>the voices differ</reflect>",
+                         "<answer>Answer: B</answer>"])
+    ep = _episode(rec, synth_root)
+    ChatPolicy(chat).run(rec, "q", ep, TOOL_SCHEMAS)
+    parsed = parse_transcript(ep.transcript())
+    assert parsed.answer == "Answer: B" and parsed.trace["reminders"] == 1 and parsed.trace["steps"] == 1
+    assert "neither a tool call nor an <answer>" in chat.seen[2][-1]["content"]
+    silent = ScriptedChat(['{"answer": "C"}', "still no tags"])
+    ep = _episode(rec, synth_root)
+    ChatPolicy(silent).run(rec, "q", ep, TOOL_SCHEMAS)
+    parsed = parse_transcript(ep.transcript())
+    assert len(silent.seen) == 2 and parsed.trace["reminders"] == 1 and parsed.answer is None  # one reminder only
 
 
 def test_bad_calls_get_error_responses_and_the_run_goes_on(synth_root, model_records):
