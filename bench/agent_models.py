@@ -134,7 +134,7 @@ def episodes(out: Path, mode: str) -> list[dict]:
                     calls = trace.get("calls") or []
                     row.update(calls=len(calls), valid=sum(bool(c.get("ok")) for c in calls),
                                formats=[c.get("call_format") or "policy" for c in calls if c.get("name") != "<invalid>"],
-                               seconds=trace.get("seconds"),
+                               seconds=trace.get("seconds"), reminders=trace.get("reminders"),
                                **{k: d.get(k) for k in ("tool_precision", "tool_recall", "tool_f1")})
                 rows.append(row)
     return rows
@@ -201,15 +201,22 @@ def summary(name: str, condition: str, cell: dict) -> list[str]:
     choice = [r["score"] for r in rows if r["task"] not in SCORE]
     stg = [r["score"] for r in rows if r["task"] == "stg"]
     if condition == "guided":
-        return [name, condition, str(len(rows)), "-", "-", "-", "-", "-", _f(_mean(choice)), _f(_mean(stg)),
+        return [name, condition, str(len(rows)), "-", "-", "-", "-", "-", "-", _f(_mean(choice)), _f(_mean(stg)),
                 _f(cell["seconds"] / max(1, len(rows)), "{:.0f}")]
     forms = Counter(f for r in rows for f in r["formats"])
     return [name, condition, str(len(rows)), f"{sum(r['valid'] > 0 for r in rows)}/{len(rows)}",
             _f(_mean([r["calls"] for r in rows]), "{:.1f}"),
             "/".join(_f(_mean([r[k] for r in rows])) for k in ("tool_precision", "tool_recall", "tool_f1")),
             ", ".join(f"{k} {v}" for k, v in forms.most_common()) or "-",
-            _f(_mean([r["calls"] - r["valid"] for r in rows]), "{:.1f}"),
+            _f(_mean([r["calls"] - r["valid"] for r in rows]), "{:.1f}"), _reminded(rows),
             _f(_mean(choice)), _f(_mean(stg)), _f(_mean([r["seconds"] for r in rows]), "{:.0f}")]
+
+
+def _reminded(rows: list[dict]) -> str:
+    """Episodes that got the reminder (a turn with neither a call nor an answer); '-' for cells measured before it."""
+    if any(r.get("reminders") is None for r in rows):
+        return "-"
+    return f"{sum(r['reminders'] > 0 for r in rows)}/{len(rows)}"
 
 
 def pass_k_row(name: str, cell: dict) -> list[str]:
@@ -252,10 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     ks = max((len(cell["runs"]) for _, c, cell in kept if c == "sampled" and "runs" in cell), default=0)
     md = ("Default set, records per task as listed (tasks: " + ", ".join(TASKS) + "), offline tools, amuse-agent "
           "defaults (max_steps 8, 384 tokens per turn), greedy, 2 CPU cores. Valid call: an episode with at "
-          "least one call that ran. Tool P/R/F1 against the task's reference tools. Choice: mean lenient accuracy "
+          "least one call that ran. Reminded: episodes where a turn with neither a call nor an <answer> got the "
+          "agent's one reminder ('-': measured before the reminder existed). Tool P/R/F1 against the task's reference tools. Choice: mean lenient accuracy "
           "of avsa, nsp, srid, csnl; stg: mean tIoU.\n\n"
           + md_table(["model", "condition", "episodes", "valid call", "calls/ep", "tool P/R/F1", "call forms",
-                      "failed calls/ep", "choice acc", "stg tIoU %", "s/ep", "records/task", "commit"], table) + "\n"
+                      "failed calls/ep", "reminded", "choice acc", "stg tIoU %", "s/ep", "records/task", "commit"], table) + "\n"
           + ("\npass^k (tau-bench): k of a question's sampled episodes (temperature 0.7) all right, choice tasks.\n\n"
              + md_table(["model", "questions"] + [f"pass^{i}" for i in range(1, ks + 1)], sampled) + "\n"
              if sampled else ""))
