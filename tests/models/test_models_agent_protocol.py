@@ -286,3 +286,27 @@ def test_endpoint_with_tools_in_the_system_prompt(synth_root, model_records):
     assert last["role"] == "user" and last["content"].startswith("<tool_response>") and '"segments"' in last["content"]
     trace = parse_transcript(ep.transcript()).trace
     assert [(c["name"], c["ok"], c["call_format"]) for c in trace["calls"]] == [("diarize", True, "hermes")]
+
+
+def test_a_slow_endpoint_fails_the_sample_within_the_request_timeout(synth_root, model_records):
+    """amuse-agent's ``timeout`` bounds one endpoint request; the sample that runs past it is scored as
+    unanswered with the error in its trace, and the run goes on."""
+    import time
+
+    from amuse_tasks.models.agent import AmuseAgentLM
+
+    def slow(body):
+        time.sleep(1.0)
+        return {"content": "<answer>Answer: A"}
+
+    class Request:  # what generate_until reads of an lm-eval Instance
+        def __init__(self, doc):
+            self.doc, self.args = doc, ("q", {})
+
+    with fake_chat_endpoint(slow) as (base_url, _):
+        lm = AmuseAgentLM(base_url=base_url, model="slow", timeout="0.2")
+        start = time.perf_counter()
+        [text] = lm.generate_until([Request(model_records[0])], disable_tqdm=True)
+        assert time.perf_counter() - start < 1.0
+        assert "timed out" in parse_transcript(text).trace["error"]
+        assert AmuseAgentLM(base_url=base_url, model="slow").policy.chat.timeout == 120.0
