@@ -85,7 +85,7 @@ class AmuseAgentLM(RankedLM, LM):
         offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or as_bool(face_crop))]
         from amuse_tasks.tools.schemas import schemas_for
 
-        self.schemas = schemas_for(offered)
+        self.offered, self.schemas = offered, schemas_for(offered)
         if policy == "baseline":
             from amuse_tasks.models.baseline_policy import BaselinePolicy
 
@@ -124,7 +124,7 @@ class AmuseAgentLM(RankedLM, LM):
             try:
                 toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache,
                                   call_timeout=self.call_timeout)
-                ep = Episode(toolbox, self.max_steps, self.disabled)
+                ep = Episode(toolbox, self.max_steps, self.disabled, self.offered)
                 self.policy.run(doc, prompt, ep, self.schemas)
                 text = ep.transcript()
             except Exception as e:  # one broken sample is logged and scored as unanswered, never fatal

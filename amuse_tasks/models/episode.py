@@ -14,6 +14,7 @@ import reprlib
 import time
 
 from amuse_tasks.tools import Toolbox
+from amuse_tasks.tools.calls import quote
 
 MAX_RESPONSE_CHARS = 4000
 
@@ -37,9 +38,11 @@ def _traceable(obj):
 
 
 class Episode:
-    def __init__(self, toolbox: Toolbox, max_steps: int = 8, disabled: dict[str, str] | None = None):
+    def __init__(self, toolbox: Toolbox, max_steps: int = 8, disabled: dict[str, str] | None = None,
+                 offered: list[str] | None = None):
         self.toolbox, self.max_steps = toolbox, max_steps
         self.disabled = disabled or {}  # tool name -> why (modality ablations)
+        self.offered = offered  # the tool names the model was given (None: every tool); others are unknown to it
         self.parts: list[str] = []
         self.calls: list[dict] = []
         self.steps = 0
@@ -69,10 +72,10 @@ class Episode:
             if isinstance(call, str):
                 rec = {"name": "<invalid>", "arguments": None, "ok": False, "result": None, "error": call,
                        "seconds": 0.0, "summary": f"error: {call}"[:200]}
-            elif call[0] in self.disabled:
-                err = f"tool {call[0]!r} is not available in this run ({self.disabled[call[0]]})"
+            elif call[0] in self.disabled or (self.offered is not None and call[0] not in self.offered):
+                err = self.refusal(call[0])
                 rec = {"name": call[0], "arguments": call[1], "ok": False, "result": None, "error": err,
-                       "seconds": 0.0, "summary": f"error: {err}"}
+                       "seconds": 0.0, "summary": f"error: {err}"[:200]}
             else:
                 rec = self.toolbox.call(call[0], call[1])
             rec["call_format"] = form
@@ -84,6 +87,14 @@ class Episode:
             self.calls.append(rec)
             records.append(rec)
         return records
+
+    def refusal(self, name) -> str:
+        """Why a tool the model was not given does not run: the ablation that removed it, else the tools it has
+        (never the full tool list: a run without tools must not name them)."""
+        if name in self.disabled:
+            return f"tool {name!r} is not available in this run ({self.disabled[name]})"
+        have = f"the tools are: {', '.join(self.offered)}" if self.offered else "no tool is available in this run"
+        return f"unknown tool {quote(name)}; {have}"
 
     @staticmethod
     def call_text(name: str, arguments) -> str:

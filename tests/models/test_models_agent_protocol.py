@@ -30,8 +30,8 @@ class ScriptedChat:
         return Reply(self.turns.pop(0) if self.turns else "<answer>Answer: A</answer>")
 
 
-def _episode(rec, root, max_steps=8, disabled=None):
-    return Episode(Toolbox.for_record(rec, root, backends="oracle", cache=None), max_steps, disabled)
+def _episode(rec, root, max_steps=8, disabled=None, offered=None):
+    return Episode(Toolbox.for_record(rec, root, backends="oracle", cache=None), max_steps, disabled, offered)
 
 
 def test_parse_calls_survives_hostile_blocks():
@@ -184,6 +184,21 @@ def test_dropped_modality_tools_refuse(synth_root, model_records):
     assert set(disabled_tools("audio+video")) == {"transcribe", "diarize", "lip_sync", "vad", "track_faces", "face_crop"}
     with pytest.raises(ValueError, match="unknown modality"):
         disabled_tools("smell")
+
+
+def test_tools_not_offered_never_run_and_are_not_named(synth_root, model_records):
+    """The no-tools ablation offers nothing: an invented tool's error must not teach the real names, and a tool
+    left out of the offer (face_crop by default) is refused like an unknown one."""
+    rec = model_records[0]
+    ep = _episode(rec, synth_root, disabled=disabled_tools("audio+video"), offered=[])
+    made_up, real = ep.round([("Visualize the clip", {"time": 1.0}), ("diarize", {"start": 0, "end": 1})])
+    assert not made_up["ok"] and made_up["error"] == "unknown tool 'Visualize the clip'; no tool is available in this run"
+    assert not real["ok"] and "video removed (ablation)" not in real["error"] and "audio removed (ablation)" in real["error"]
+    assert not any(t in made_up["error"] for t in ("transcribe", "diarize", "track_faces", "lip_sync", "vad"))
+    ep = _episode(rec, synth_root, offered=["diarize", "transcribe"])
+    crop, ok = ep.round([("face_crop", {"face": "FACE_A", "time": 1.0}), ("diarize", {"start": 0, "end": 1})])
+    assert not crop["ok"] and crop["error"] == "unknown tool 'face_crop'; the tools are: diarize, transcribe"
+    assert ok["ok"]
 
 
 def _tiny_chat_model(folder):
