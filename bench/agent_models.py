@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -149,6 +150,7 @@ def episodes(out: Path, mode: str) -> list[dict]:
 def run_cell(name: str, condition: str, limit: int, max_new_tokens: int, pass_k: int = 1) -> dict:
     folder = model_dir(name)
     out = SCRATCH / "agent_models" / f"{name}-{condition}-{limit}"
+    shutil.rmtree(out, ignore_errors=True)  # a re-run must not read the samples of an earlier one
     tasks_a = [f"amuse_{t}_agentic" for t in TASKS]
     t0 = time.perf_counter()
     if condition == "sampled":
