@@ -14,7 +14,7 @@ import reprlib
 import time
 
 from amuse_tasks.tools import Toolbox
-from amuse_tasks.tools.calls import quote
+from amuse_tasks.tools.calls import summarize, unknown_tool
 
 MAX_RESPONSE_CHARS = 4000
 
@@ -35,6 +35,12 @@ def _traceable(obj):
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _not_run(name, arguments, error: str) -> dict:
+    """The record of a call refused before the toolbox, shaped like the toolbox's own (``run_call``)."""
+    rec = {"name": name, "arguments": arguments, "ok": False, "result": None, "error": error, "seconds": 0.0}
+    return {**rec, "summary": summarize(rec)}
 
 
 class Episode:
@@ -70,12 +76,9 @@ class Episode:
         for call in calls:
             form = call[2] if not isinstance(call, str) and len(call) > 2 else None
             if isinstance(call, str):
-                rec = {"name": "<invalid>", "arguments": None, "ok": False, "result": None, "error": call,
-                       "seconds": 0.0, "summary": f"error: {call}"[:200]}
+                rec = _not_run("<invalid>", None, call)
             elif call[0] in self.disabled or (self.offered is not None and call[0] not in self.offered):
-                err = self.refusal(call[0])
-                rec = {"name": call[0], "arguments": call[1], "ok": False, "result": None, "error": err,
-                       "seconds": 0.0, "summary": f"error: {err}"[:200]}
+                rec = _not_run(call[0], call[1], self.refusal(call[0]))
             else:
                 rec = self.toolbox.call(call[0], call[1])
             rec["call_format"] = form
@@ -93,8 +96,7 @@ class Episode:
         (never the full tool list: a run without tools must not name them)."""
         if name in self.disabled:
             return f"tool {name!r} is not available in this run ({self.disabled[name]})"
-        have = f"the tools are: {', '.join(self.offered)}" if self.offered else "no tool is available in this run"
-        return f"unknown tool {quote(name)}; {have}"
+        return unknown_tool(name, self.offered)
 
     @staticmethod
     def call_text(name: str, arguments) -> str:

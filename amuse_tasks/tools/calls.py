@@ -72,10 +72,16 @@ class TimedRunner:
         return box["result"]
 
 
+def unknown_tool(name, tools) -> str:
+    """The error for a call to a tool outside ``tools`` (the ones the caller may use; none: say so, name nothing)."""
+    have = f"the tools are: {', '.join(tools)}" if tools else "no tool is available in this run"
+    return f"unknown tool {quote(name)}; {have}"
+
+
 def check_arguments(name, arguments) -> None:
     """A ``ToolError`` naming what is wrong with the call, if anything."""
     if not isinstance(name, str) or name not in PARAMETERS:
-        raise ToolError(f"unknown tool {quote(name)}; the tools are: {', '.join(PARAMETERS)}")
+        raise ToolError(unknown_tool(name, PARAMETERS))
     if not isinstance(arguments, dict):
         raise ToolError(f"arguments must be a JSON object, got {type(arguments).__name__}")
     params = PARAMETERS[name]
