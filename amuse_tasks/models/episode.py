@@ -77,7 +77,7 @@ class Episode:
             form = call[2] if not isinstance(call, str) and len(call) > 2 else None
             if isinstance(call, str):
                 rec = _not_run("<invalid>", None, call)
-            elif call[0] in self.disabled or (self.offered is not None and call[0] not in self.offered):
+            elif self.refuses(call[0]):
                 rec = _not_run(call[0], call[1], self.refusal(call[0]))
             else:
                 rec = self.toolbox.call(call[0], call[1])
@@ -91,10 +91,16 @@ class Episode:
             records.append(rec)
         return records
 
+    def refuses(self, name) -> bool:
+        """A call the model may not make here: a dropped tool, or any name outside the offer (a name that is no
+        string, as a hostile endpoint may send, is never offered and never hashed)."""
+        dropped = isinstance(name, str) and name in self.disabled
+        return dropped or (self.offered is not None and name not in self.offered)
+
     def refusal(self, name) -> str:
         """Why a tool the model was not given does not run: the ablation that removed it, else the tools it has
         (never the full tool list: a run without tools must not name them)."""
-        if name in self.disabled:
+        if isinstance(name, str) and name in self.disabled:
             return f"tool {name!r} is not available in this run ({self.disabled[name]})"
         return unknown_tool(name, self.offered)
 

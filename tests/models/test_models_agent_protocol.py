@@ -200,6 +200,12 @@ def test_tools_not_offered_never_run_and_are_not_named(synth_root, model_records
     assert not crop["ok"] and crop["error"] == "unknown tool 'face_crop'; the tools are: diarize, transcribe"
     assert ok["ok"]
 
+    # a hostile endpoint's name that is no string fails that call, not the sample
+    for offered in (None, ["diarize"]):
+        ep = _episode(rec, synth_root, disabled=disabled_tools("audio"), offered=offered)
+        (odd,) = ep.round([(["diarize"], {"start": 0, "end": 1})])
+        assert not odd["ok"] and odd["error"].startswith("unknown tool ['diarize']")
+
 
 def _tiny_chat_model(folder):
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
