@@ -231,6 +231,14 @@ class CueSource:
     def __repr__(self) -> str:
         return f"CueSource({self.name!r})"
 
+    @property
+    def reads_labels(self) -> bool:
+        """Whether any part of these cues is the ground truth: ``oracle``, or a spec with an oracle backend
+        (``offline;lipsync=oracle``). Training reads this, never the spelling of the spec."""
+        if self.backends is None:
+            return self.name == "oracle"
+        return any(value.partition(":")[0] == "oracle" for value in self.backends.values())
+
     def cues(self, record: dict, root, *, cache=None) -> dict:
         """The cue dict of one record (window seconds). Raises on a missing backend or broken media."""
         if self.name == "oracle":

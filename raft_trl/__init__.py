@@ -1,7 +1,7 @@
 """RAFT (Reasoning-Acting-Feedback Training) for TRL: trainer, config, rewards, SRA, temporal regulariser.
 
 Not Reward rAnked FineTuning: our softmax weighting of the K candidates tends to best-of-K as the
-temperature grows.
+temperature falls (T -> 0).
 """
 
 from raft_trl import trl_compat  # noqa: F401  (first: refuses an unsupported TRL with one clear message)

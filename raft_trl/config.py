@@ -2,7 +2,7 @@
 
 RAFT here is Reasoning-Acting-Feedback Training (the AMUSE paper's trainer), not Reward rAnked
 FineTuning (best-of-K fine-tuning, 2023): our softmax weighting tends to best-of-K as
-``reward_temperature`` grows. The paper gives no values for tau/alpha/gamma/lambda/beta_J; every
+``reward_temperature`` falls (T -> 0). The paper gives no values for tau/alpha/gamma/lambda/beta_J; every
 default below is ours.
 """
 
@@ -24,8 +24,10 @@ class RAFTConfig(GRPOConfig):
     r"""Configuration of [`RAFTTrainer`].
 
     Total loss ``L = align_weight * L_align + temporal_weight * L_temp - rro_weight * J_RRO`` (+ TRL's
-    ``beta * KL`` to the reference model when ``beta > 0``) with ``J_RRO = sum_i stopgrad(A_i) log pi(y_i|x)``
-    (length-normalised), ``A_i = K s_i - 1`` (``rro_weighting="centred"``) or ``K s_i`` (``"literal"``) and
+    ``beta * KL`` to the reference model when ``beta > 0``), averaged over prompts, with
+    ``J_RRO = (1/K) sum_i stopgrad(A_i) log pi(y_i|x)`` (the mean over the K candidates, log pi
+    length-normalised; the formula of docs/raft.md), ``A_i = K s_i - 1`` (``rro_weighting="centred"``) or
+    ``K s_i`` (``"literal"``) and
     ``s = softmax(r / reward_temperature)`` within the K = ``num_generations`` candidates of a prompt.
     TRL defaults changed here: ``loss_type="grpo"``, ``scale_rewards="none"`` (the weights replace TRL's
     advantages, so the GRPO loss is exactly the weighted NLL), ``learning_rate=1e-5``, ``bf16`` off when
@@ -59,8 +61,7 @@ class RAFTConfig(GRPOConfig):
         default="centred",
         metadata={"help": "'centred': A_i = K s_i - 1, so a group sums to 0 and a tied group gives no update "
                           "(default, decided after measuring). 'literal': the paper's A_i = K s_i, positive and "
-                          "summing to K: every group is pulled toward its own samples (a 135M model reached "
-                          "parse_fail 1.00 in 8 steps on all weights).",
+                          "summing to K: every group, tied or not, is pulled toward its own samples.",
                   "choices": list(WEIGHTINGS)},
     )
     rro_weight: float = field(

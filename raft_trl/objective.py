@@ -4,8 +4,8 @@
 weights ``A_i = K softmax(r / T)_i - 1`` (default; a group sums to 0 and a tied group gives no update)
 or the paper-literal ``A_i = K softmax(r / T)_i`` (positive, sums to K: every group is pulled toward
 its own samples). With TRL's 'grpo' loss and one iteration, the loss on these advantages is exactly
-``-rro_weight * J_RRO + align_weight * L_align`` (length-normalised weighted NLL), averaged over
-prompts, plus TRL's KL term when ``beta > 0``.
+``-rro_weight * J_RRO + align_weight * L_align`` with ``J_RRO = (1/K) sum_i stopgrad(A_i) log pi(y_i|x)``
+(length-normalised weighted NLL, the mean over a prompt's K candidates), averaged over prompts, plus TRL's KL term when ``beta > 0``.
 """
 
 from __future__ import annotations

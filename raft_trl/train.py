@@ -9,7 +9,9 @@ full precision; ``--resume_from_checkpoint last`` continues from the newest chec
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,14 +94,74 @@ def check_split(data: DataArguments, root: Path) -> None:
     log.warning("TRAINING ON EVALUATION CLIPS: %s", what)
 
 
-def label_use(data: DataArguments) -> list[str]:
-    """What of the ground truth reaches the rewards (stated in the logs and the model card)."""
+def _cue_spec(data: DataArguments) -> str:
+    """The cue spec the rows are built from (``record`` falls back to the offline tools)."""
+    return "offline" if data.cue_source == "record" else data.cue_source
+
+
+def label_use(data: DataArguments, rows=None) -> list[str]:
+    """What of the ground truth reaches the rewards (stated in the logs and the model card): the cue
+    source's own ``reads_labels``, and, once built, any row whose cues came from the labels (a record's
+    own cues may be oracle cues)."""
+    from amuse_tasks.cues import cue_source
+
     out = []
-    if data.cue_source == "oracle":
+    labelled_rows = rows is not None and any(
+        json.loads(r["cues"]).get("source", "").startswith(("oracle", "tools:oracle")) for r in rows.rows)
+    if cue_source(_cue_spec(data)).reads_labels or labelled_rows:
         out.append("oracle cues (the perceptual rewards read the ground truth)")
     if "accuracy" in data.rewards:
         out.append("the accuracy reward (reads the answer labels)")
     return out
+
+
+def validate(data: DataArguments, args: RAFTConfig, model_args: ModelConfig) -> None:
+    """Everything that can be checked before the expensive part (rows, cues, model): one ValueError that
+    names each field at fault."""
+    from amuse_tasks.cues import cue_source
+
+    problems = []
+    unknown = [n for n in data.rewards if n not in REWARDS]
+    if unknown:
+        problems.append(f"rewards: unknown {unknown} (one of {', '.join(REWARDS)})")
+    if args.reward_weights is not None and len(args.reward_weights) != len(data.rewards):
+        problems.append(f"reward_weights has {len(args.reward_weights)} values {list(args.reward_weights)} but rewards "
+                        f"names {len(data.rewards)} functions {list(data.rewards)}: give one weight per reward")
+    if data.mode not in TRAIN_MODES:
+        problems.append(f"mode: {data.mode!r} is not one of {', '.join(TRAIN_MODES)}")
+    if data.data_root and not (Path(data.data_root).expanduser() / "records.jsonl").is_file():
+        problems.append(f"data_root: {data.data_root} holds no records.jsonl")
+    try:
+        cue_source(_cue_spec(data))
+    except ValueError as e:
+        problems.append(f"cue_source: {e}")
+    problem = model_problem(model_args.model_name_or_path, data.gguf_file)
+    if problem:
+        problems.append(problem)
+    if problems:
+        raise ValueError("raft_trl.train: " + "; ".join(problems))
+
+
+def model_problem(name: str | None, gguf_file: str | None) -> str | None:
+    """Why ``model_name_or_path`` (a local folder or a Hub id) cannot be loaded, when that is knowable
+    without loading it; None when it looks loadable."""
+    if not name:
+        return "model_name_or_path: not given"
+    path = Path(name).expanduser()
+    if path.exists():
+        if gguf_file:
+            return None if (path / gguf_file).is_file() else f"gguf_file: {gguf_file} is not in {path}"
+        if not (path / "config.json").is_file():
+            return f"model_name_or_path: {path} has no config.json (a GGUF folder needs --gguf_file)"
+        return None
+    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
+        return f"model_name_or_path: no such folder {name}"
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(name, gguf_file or "config.json"), str):
+            return f"model_name_or_path: {name} is not a folder and not in the Hub cache (HF_HUB_OFFLINE=1)"
+    return None
 
 
 def load_model(data: DataArguments, args: RAFTConfig, model_args: ModelConfig):
@@ -143,15 +205,16 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     parser = TrlParser((DataArguments, RAFTConfig, ModelConfig))
     data, args, model_args = parser.parse_args_and_config(args=argv)
     logging.basicConfig(level=logging.INFO if args.should_log else logging.WARNING)
+    validate(data, args, model_args)
     root = _data_root(data)
     check_split(data, root)
-    labels = label_use(data)
-    if labels:
-        log.warning("LABELS IN THE REWARDS: %s", "; ".join(labels))
     rows = build_rows(root, mode=data.mode, tasks=data.tasks, cue_source=data.cue_source, split=data.split,
                       limit=data.limit, audio=data.audio)
     if rows.errors:
         log.warning("%d records skipped (first: %s)", len(rows.errors), rows.errors[0])
+    labels = label_use(data, rows)
+    if labels:
+        log.warning("LABELS IN THE REWARDS: %s", "; ".join(labels))
     dataset = to_dataset(rows)
     model, processor, selection = load_model(data, args, model_args)
     trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset,

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from raft_trl.config import RAFTConfig
+from raft_trl.master_weights import MasterWeights
 from raft_trl.media_forward import MEDIA_KEYS, audio_placeholder_as_image_token, media_logps, media_rows
 from raft_trl.objective import best_of_k, combined_rewards, softmax_weights, weight_stats
 from raft_trl.sra import Selection, freeze_all_but, select_theta_cross, total_params
@@ -94,6 +95,7 @@ class RAFTTrainer(GRPOHooks):
         self.active_media: dict[str, list[torch.Tensor]] | None = None
         self.captured_hidden: list[torch.Tensor] | None = None
         self.last_logps: torch.Tensor | None = None
+        self.master_weights: MasterWeights | None = None
         text_model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         text_model.get_decoder().register_forward_hook(self.capture_hidden)
         tok = self.text_tokenizer
@@ -252,6 +254,16 @@ class RAFTTrainer(GRPOHooks):
             audio_seconds=args.temporal_audio_token_seconds, video_token_id=self.video_token_id,
             video_grid_thw=inputs.get("video_grid_thw"), video_second_per_grid=inputs.get("video_second_per_grid"),
             merge=self.spatial_merge)
+
+    # ---- optimisation -------------------------------------------------------------------------
+    def create_optimizer(self, *args, **kwargs):
+        """TRL's optimizer, stepping fp32 masters of every bf16/fp16 trainable weight (``master_weights.py``):
+        theta_cross trains in fp32 whatever the base dtype (DeepSpeed and FSDP keep their own masters)."""
+        optimizer = super().create_optimizer(*args, **kwargs)
+        fresh = self.master_weights is None or self.master_weights.optimizer is not optimizer
+        if fresh and not (self.is_deepspeed_enabled or self.is_fsdp_enabled):
+            self.master_weights = MasterWeights(optimizer)
+        return optimizer
 
     # ---- outputs --------------------------------------------------------------------------------
     def save_model(self, output_dir: str | None = None, _internal_call: bool = False):

@@ -80,8 +80,15 @@ def _explicit_loss(model, inputs, tokenizer, k, temperature, rro, lam, weighting
                                                                    (0.3, 0.7, 0.5, False, "literal"),
                                                                    (0.5, 1.0, 0.3, True, "centred")])
 def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, temperature, rro, lam, ragged, weighting):
-    """ragged: EOS is made likely at every step, so completions have different lengths and the
-    per-sequence length normalisation (not a per-token mean over the batch) is what is checked."""
+    """The loss is ``lambda * L_align - beta_J * J_RRO`` per prompt with ``J_RRO = (1/K) sum_i A_i log pi``,
+    the formula docs/raft.md and RAFTConfig state (``_explicit_loss`` writes it out). ragged: EOS is made
+    likely at every step, so completions have different lengths and the per-sequence length normalisation
+    (not a per-token mean over the batch) is what is checked."""
+    from pathlib import Path
+
+    formula = "J_RRO = (1/K) sum_i stopgrad(A_i) log pi(y_i|x)"
+    assert formula in (Path(__file__).resolve().parents[2] / "docs" / "raft.md").read_text()
+    assert formula in " ".join(RAFTConfig.__doc__.split())
     model = make_qwen2(tiny_tokenizer)
     stop = {"sequence_bias": [[[tiny_tokenizer.eos_token_id], 3.0]]} if ragged else None
     args = raft_args(tmp_path, reward_temperature=temperature, rro_weighting=weighting, rro_weight=rro,

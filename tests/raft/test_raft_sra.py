@@ -89,3 +89,36 @@ def test_4bit_generate_then_train_updates_theta_cross(tmp_path, tiny_tokenizer):
             assert not torch.equal(before[n], p.detach()), n
     for n, w in packed.items():
         assert torch.equal(w, modules[n].weight.detach()), n
+
+
+@pytest.mark.parametrize("base", ["bf16", "4bit"])
+def test_low_precision_theta_cross_trains_in_fp32_at_1e5(base, tmp_path, tiny_tokenizer):
+    """An AdamW step of 1e-5 is below half a bf16 ulp for most weights: theta_cross trains through fp32
+    masters (forward and backward in bf16), so every selected weight moves, the frozen ones not at all."""
+    from transformers import Qwen2ForCausalLM
+
+    src = tmp_path / "tiny"
+    make_qwen2(tiny_tokenizer, layers=2).save_pretrained(src)
+    if base == "4bit":
+        pytest.importorskip("bitsandbytes")
+        model, selection = load_4bit_with_sra(str(src), Qwen2ForCausalLM, budget=0.1, targets=None,
+                                              include_norms=False, compute_dtype=torch.bfloat16, dtype=torch.bfloat16)
+    else:
+        model, selection = Qwen2ForCausalLM.from_pretrained(src, dtype=torch.bfloat16), None
+    frozen = {n: t.detach().clone() for n, t in model.state_dict().items()}
+    args = raft_args(tmp_path, learning_rate=1e-5, max_steps=1, temporal_weight=0.0)
+    trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2),
+                          processing_class=tiny_tokenizer, sra_selection=selection)
+    selected = {n: p for n, p in trainer.model.named_parameters() if p.requires_grad}
+    assert selected and all(p.dtype == torch.bfloat16 for p in selected.values())  # the forward's dtype
+    trainer.train()
+    masters = {n: trainer.master_weights.master_of(p) for n, p in selected.items()}
+    for n, master in masters.items():
+        assert master.dtype == torch.float32, n
+        if not n.endswith("k_proj.bias"):  # softmax is invariant to it: zero gradient
+            assert not torch.equal(master.detach(), frozen[n].float()), f"{n} did not move"
+        assert torch.equal(selected[n].detach(), master.detach().to(torch.bfloat16)), n  # the model holds it, rounded
+    after = trainer.model.state_dict()
+    for n, t in frozen.items():
+        if n not in selected:
+            assert torch.equal(after[n], t), f"frozen {n} changed"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
+from raft_fixtures import make_omni_thinker, make_qwen2
 
 
 def _argv(model_dir, data_root, out, steps, *extra):
@@ -31,25 +35,69 @@ def test_train_script_checkpoints_and_resumes(tmp_path, tiny_model_dir, records_
     assert "oracle cues (the perceptual rewards read the ground truth)" in card  # this run asked for them
 
 
-def test_shipped_configs_parse(tmp_path):
-    from pathlib import Path
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
+
+def test_accelerate_configs_cover_every_launcher():
     import yaml
-    from trl import ModelConfig, TrlParser
 
-    from raft_trl.config import RAFTConfig
-    from raft_trl.train import DataArguments
-
-    configs = Path(__file__).resolve().parents[2] / "configs"
-    raft = sorted((configs / "raft").glob("*.yaml"))
-    assert {p.stem for p in raft} >= {"smollm2_guided", "qwen2_5_omni_thinker"}
-    for path in raft:
-        parser = TrlParser((DataArguments, RAFTConfig, ModelConfig))
-        data, args, model = parser.parse_args_and_config(
-            args=["--config", str(path), "--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false"])
-        assert args.loss_type == "grpo" and args.num_generations >= 2 and model.model_name_or_path
-    kinds = {yaml.safe_load(p.read_text())["distributed_type"] for p in (configs / "accelerate").glob("*.yaml")}
+    kinds = {yaml.safe_load(p.read_text())["distributed_type"] for p in (CONFIGS / "accelerate").glob("*.yaml")}
     assert kinds == {"NO", "MULTI_GPU", "DEEPSPEED", "FSDP"}
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (CONFIGS / "raft").glob("*.yaml")))
+def test_every_shipped_config_trains_one_step(config, tmp_path, tiny_tokenizer, offline_cues):
+    """Each config under configs/raft as written (rewards, weights, K, mode, cue source, dtype), with a tiny
+    model of its class in place of the named one, one step on default-set records with their offline cues."""
+    import torch
+    import yaml
+
+    from raft_trl.train import main
+
+    settings = yaml.safe_load((CONFIGS / "raft" / config).read_text())
+    model_dir = tmp_path / "model"
+    if settings.get("model_class", "AutoModelForCausalLM") == "AutoModelForCausalLM":
+        make_qwen2(tiny_tokenizer).save_pretrained(model_dir)
+        tiny_tokenizer.save_pretrained(model_dir)
+    else:
+        model, processor = make_omni_thinker(tiny_tokenizer)
+        assert type(model).__name__ == settings["model_class"]
+        model.save_pretrained(model_dir)
+        processor.save_pretrained(model_dir)
+    trainer = main(["--config", str(CONFIGS / "raft" / config), "--model_name_or_path", str(model_dir),
+                    "--data_root", str(offline_cues), "--allow_eval_overlap", "true", "--tasks", "avsa",
+                    "--limit", "2", "--output_dir", str(tmp_path / "run"), "--max_steps", "1",
+                    "--max_completion_length", "8", "--use_cpu", "true", "--bf16", "false",
+                    "--save_strategy", "no", "--disable_tqdm", "true", "--sra_budget", "0.1"])
+    assert trainer.state.global_step == 1
+    assert trainer.reward_func_names == settings["rewards"]
+    assert trainer.reward_weights.tolist() == settings["reward_weights"]
+    assert trainer.model.dtype == getattr(torch, settings["dtype"])
+
+
+def test_rewards_and_weights_that_differ_fail_before_any_work(tmp_path, monkeypatch):
+    import raft_trl.train as train
+
+    def never(*a, **k):
+        raise AssertionError("rows were built before the arguments were checked")
+
+    monkeypatch.setattr(train, "build_rows", never)
+    monkeypatch.setattr(train, "_data_root", never)
+    with pytest.raises(ValueError) as err:
+        train.main(["--config", str(CONFIGS / "raft" / "smollm2_guided.yaml"), "--output_dir", str(tmp_path),
+                    "--use_cpu", "true", "--reward_weights", "1.0", "0.5", "--data_root", str(tmp_path / "nowhere"),
+                    "--cue_source", "offline;lipsync=nosuch", "--model_name_or_path", str(tmp_path / "no-model")])
+    msg = str(err.value)
+    assert "reward_weights has 2 values" in msg and "rewards names 6 functions" in msg and "consistency" in msg
+    assert "data_root" in msg and "cue_source" in msg and "nosuch" in msg and "model_name_or_path" in msg
+
+
+def test_a_cue_spec_with_an_oracle_part_is_stated_as_label_use():
+    from raft_trl.train import DataArguments, label_use
+
+    assert label_use(DataArguments(cue_source="offline;lipsync=oracle")) == [
+        "oracle cues (the perceptual rewards read the ground truth)"]
+    assert label_use(DataArguments(cue_source="fast")) == []
 
 
 def test_default_training_data_is_disjoint_from_the_evaluation_set(synth_root):
