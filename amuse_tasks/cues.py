@@ -147,6 +147,62 @@ def render_task_cues(cues: dict, task: str) -> str:
     return render_cues(cues, TASKS[task].default_cues)
 
 
+RENDERINGS = ("full", "compact")
+
+
+def question_ranges(record: dict) -> list[tuple[float, float]]:
+    """The time ranges (window seconds) the question itself names: the quoted span (``query.span``) and a later
+    scene it points to (``query.scene_start`` to the end); the whole window when it names none."""
+    dur = round(record["end"] - record["start"], 3)
+    query = record.get("query") or {}
+    ranges = []
+    if query.get("span"):
+        a, b = (float(x) for x in query["span"])
+        ranges.append((max(0.0, a), min(dur, b)))
+    if query.get("scene_start") is not None and record.get("task") == "srid":
+        ranges.append((float(query["scene_start"]), dur))
+    return ranges or [(0.0, dur)]
+
+
+def _in(item: dict, a: float, b: float) -> bool:
+    return item["start"] < b and item["end"] > a
+
+
+def render_compact_cues(cues: dict, record: dict) -> str:
+    """The task's cue kinds, only inside the ranges the question names, one line per thing: transcript lines and
+    voice segments that overlap a range, each face once (its time and first box there), and per range the faces'
+    lip-sync scores averaged over it (time-weighted), highest first. A few hundred tokens instead of ~1,000."""
+    kinds = TASKS[record["task"]].default_cues
+    ranges = question_ranges(record)
+    blocks = []
+    for kind in CUE_KINDS:
+        if kind not in kinds:
+            continue
+        items = cues.get(kind) or []
+        if kind == "LS":
+            lines = []
+            for a, b in ranges:
+                num: dict[str, float] = {}
+                den: dict[str, float] = {}
+                for i in items:
+                    w = max(0.0, min(b, i["end"]) - max(a, i["start"]))
+                    if w > 0:
+                        num[i["face"]] = num.get(i["face"], 0.0) + w * float(i["score"])
+                        den[i["face"]] = den.get(i["face"], 0.0) + w
+                mean = sorted(((num[f] / den[f], f) for f in num), reverse=True)
+                lines.append(f"{_t(a)}-{_t(b)}: " + (", ".join(f"{f} {m:.2f}" for m, f in mean) or "(none)"))
+        elif kind == "FC":
+            first: dict[str, dict] = {}
+            for i in items:
+                if any(_in(i, a, b) for a, b in ranges) and i["face"] not in first:
+                    first[i["face"]] = i
+            lines = _render_kind("FC", list(first.values()))
+        else:
+            lines = _render_kind(kind, [i for i in items if any(_in(i, a, b) for a, b in ranges)])
+        blocks.append(f"{kind} - {CUE_TITLES[kind]}:\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 # ---- cues from the perception tools ---------------------------------------------------------------
 CUES_DIR = "cues"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from amuse_tasks.cues import render_task_cues
+from amuse_tasks.cues import RENDERINGS, render_compact_cues, render_task_cues
 from amuse_tasks.schema import LETTERS
 from amuse_tasks.tasks import MODES, TASKS
 
@@ -85,13 +85,18 @@ def answer_instruction(task: str, mode: str) -> str:
     return text
 
 
-def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
+def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering: str = "full") -> str:
     """Prompt text of one record in one mode.
 
     cues: guided mode only, and required there: the cue dict to render (its task's default kinds),
     whose ``source`` is named in the prompt. Ground-truth cues are never a default: a caller who wants
     them passes ``amuse_tasks.cues.oracle_cues(record)`` (source ``oracle``) by name.
+    rendering: guided mode: ``full`` (default: every cue of the task's kinds, then the step-by-step
+    instructions) or ``compact`` (``render_compact_cues``: only the ranges the question names, lip sync
+    averaged per face; no step list).
     """
+    if rendering not in RENDERINGS:
+        raise ValueError(f"unknown rendering {rendering!r} (one of {', '.join(RENDERINGS)})")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
     task = record.get("task")
@@ -105,9 +110,14 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None) -> str:
             raise ValueError(f"record {record.get('id')!r}: a guided prompt needs its cues (e.g. "
                              "amuse_tasks.cues.cue_source('offline').cues(record, root), or oracle_cues(record) for the "
                              "labelled ground-truth ablation); there is no default")
-        lines += ["", f"Perception cues (source: {cues.get('source', 'unknown')}):", render_task_cues(cues, task), ""]
-        lines.append("Work step by step:")
-        lines += [f"{i}. {s}" for i, s in enumerate(GUIDED_STEPS[task], 1)]
+        source = cues.get("source", "unknown")
+        if rendering == "compact":
+            lines += ["", f"Perception cues (source: {source}; only the times the question names):",
+                      render_compact_cues(cues, record)]
+        else:
+            lines += ["", f"Perception cues (source: {source}):", render_task_cues(cues, task), ""]
+            lines.append("Work step by step:")
+            lines += [f"{i}. {s}" for i, s in enumerate(GUIDED_STEPS[task], 1)]
     else:
         lines.append("You cannot see or hear the clip directly: use the tools to perceive it, then answer.")
     lines += ["", *_question(record), "", answer_instruction(task, mode)]

@@ -1,33 +1,34 @@
-"""Does RAFT learn? Every arm trained from scratch in one run, evaluated on the same held-out items.
+"""Does RAFT learn? Every arm trained from one start in one run, evaluated on the same held-out items (v2).
 
 All arms share the model (SmolLM2-135M-Instruct, offline), the training prompts (guided, offline tool
-cues, ``--train-root``), K, prompts per step, steps, learning rate, generated tokens, TRL's "grpo"
-loss normalisation (per-sequence length-normalised) and the trainable subset: the SRA mask
-(``raft_trl.sra``, the same theta_cross for every arm), except the ``*_full`` pair on all weights.
+cues, the ``compact`` rendering), K, prompts per step, steps, a constant learning rate, generated
+tokens, TRL's "grpo" loss normalisation and the trainable subset (the SRA mask of ``raft_trl.sra``):
 
 | arm | trainer | rewards |
 |---|---|---|
 | untrained | - | - |
-| grpo | TRL ``GRPOTrainer`` (group-normalised advantages) | default label-free list |
-| raft | ``RAFTTrainer`` (centred softmax weights, the default) | default label-free list |
-| raft_literal | ``RAFTTrainer``, ``rro_weighting="literal"`` (the paper's positive weights) | default list |
-| raft_format | ``RAFTTrainer`` | ``format`` only (control: no reward reads the answer) |
-| raft_label | ``RAFTTrainer`` | default list + ``accuracy`` (reads the labels: positive control) |
-| grpo_full, raft_full | as grpo / raft, all weights trainable | default list |
+| label | ``RAFTTrainer`` | ``accuracy`` alone (reads the labels: the positive control, and the gate) |
+| raft | ``RAFTTrainer`` (centred softmax weights) | the default label-free list |
+| grpo | TRL ``GRPOTrainer`` (group-normalised advantages) | the default label-free list |
+| format | ``RAFTTrainer`` | ``format`` only (control: no reward reads the answer) |
 
-Each trained model is evaluated through lm-eval's CLI (``amuse-eval --model hf``) on every item of the
-guided choice tasks of ``--eval-root`` (a seed no training set uses; offline cues), with per-item
-correctness from ``--log_samples``: accuracy with Wilson 95 % intervals, and exact McNemar tests on
-the same items against ``untrained`` and against ``grpo``. Resumable per arm: each finished arm is
-kept under ``bench/results/tmp/raft_learning/<run id>/``, where the run id hashes the settings and the
-code (the source files' content), so results of different code versions are never merged; the
-per-arm results are kept in git (``bench/results/raft_learning_runs/<run id>/``) so a later session can
-continue the run, the trained models under ``bench/results/tmp/``.
+The gate: ``label`` runs first; it passes when, on the *training* prompts, its accuracy reward rose (mean of
+the last five logged steps above the first five) and the policy's letter distribution changed (total
+variation >= 0.05 between the start and the end, next-token probabilities of the option letters after
+"Answer:"). The other arms run only after it passes (``--force`` runs them anyway, and the report says so).
+Each trained model is evaluated through lm-eval's CLI (``amuse-eval --model hf``) on every item of the guided
+choice tasks of ``--eval-root`` (a seed no training set uses, ``overlap_with`` checked), with the same
+rendering; per-item correctness from ``--log_samples``; accuracy with Wilson 95 % intervals, exact McNemar
+tests on the same item ids (checked) against ``untrained`` and ``raft`` against ``grpo``.
+
+Resumable per arm: the run id hashes the settings, the code (``raft_trl``, ``amuse_tasks``, ``task_yamls``,
+this script), the library versions and the model file; each finished arm's result and its trained theta_cross
+(fp32 safetensors, a few MB) are kept in git under ``bench/results/raft_learning_runs/<run id>/`` and
+``python -m bench.raft_learning --theta FILE --eval-root DIR`` scores a kept theta_cross on any AMUSE set.
 Results: ``bench/results/raft_learning.{json,md,png}``.
 
-Usage: ``python -m bench.raft_learning --steps 20 --arms untrained,raft,grpo``; without ``--train-root`` /
-``--eval-root`` it builds AMUSE-Synth seed 11 (40 clips) and seed 12 (60 clips) with their offline cues once
-under ``bench/results/tmp/learn/``.
+Usage: ``python -m bench.raft_learning``; without ``--train-root`` / ``--eval-root`` it builds AMUSE-Synth seed 11
+(80 clips) and seed 12 (150 clips) with their offline cues once under ``bench/results/tmp/learn/``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -44,8 +46,10 @@ from pathlib import Path
 
 from bench.measure import RESULTS, SCRATCH, md_table, smollm2_dir, write
 
-ARMS = ("untrained", "raft", "grpo", "raft_label", "raft_format", "raft_literal", "grpo_full", "raft_full")  # run order
-SETTINGS = ("train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature")
+ARMS = ("untrained", "label", "raft", "grpo", "format")  # run order; label is the gate
+REWARDS_OF = {"label": ["accuracy"], "format": ["format"]}  # others: the default label-free list
+SETTINGS = ("train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature",
+            "sra_budget", "rendering")
 
 
 def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -69,13 +73,20 @@ def mcnemar(a: list[bool], b: list[bool]) -> tuple[int, int, float]:
     return only_a, only_b, min(1.0, 2 * tail)
 
 
-def run_id(settings: dict) -> str:
-    """Settings + code version: the content of every source file that can change a result (``raft_trl``,
-    ``amuse_tasks``, this script), so a docs commit keeps the run and a code change starts a new one."""
+def run_id(settings: dict, model_file: Path) -> str:
+    """Settings, code (``raft_trl``, ``amuse_tasks``, ``task_yamls``, this script), library versions and the model
+    file's bytes: results of different code, libraries or weights are never merged."""
+    from importlib.metadata import version
+
     repo = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    for path in sorted([*repo.glob("raft_trl/**/*.py"), *repo.glob("amuse_tasks/**/*.py"), Path(__file__)]):
+    digest.update(json.dumps({p: version(p) for p in ("torch", "transformers", "trl", "lm_eval", "accelerate")}).encode())
+    for path in sorted([*repo.glob("raft_trl/**/*.py"), *repo.glob("amuse_tasks/**/*.py"), *repo.glob("task_yamls/*"),
+                        Path(__file__)]):
         digest.update(path.relative_to(repo).as_posix().encode() + path.read_bytes())
+    with open(model_file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
     return digest.hexdigest()[:12]
 
 
@@ -91,9 +102,29 @@ def synth_set(name: str, seed: int, per_task: int, tasks: str) -> str:
     return str(root)
 
 
-def train(arm: str, model_dir: Path, out: Path, args) -> dict:
-    """Train one arm in this process; returns its reward curve, wall time and trainable fraction."""
+def letter_distribution(model, tok, dataset, n: int = 32) -> list[float]:
+    """Mean next-token probabilities of the option letters A-D right after "Answer:" on the first ``n``
+    training prompts (renormalised over the letters): how the policy picks, with no sampling noise."""
     import torch
+
+    letters = [tok.encode(f" {c}", add_special_tokens=False)[-1] for c in "ABCD"]
+    total = torch.zeros(len(letters))
+    model.eval()
+    with torch.no_grad():
+        for row in dataset.select(range(min(n, len(dataset)))):
+            text = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True) + "Answer:"
+            ids = tok(text, return_tensors="pt", add_special_tokens=False)
+            p = torch.softmax(model(**ids).logits[0, -1].float(), -1)[letters]
+            total += p / p.sum()
+    model.train()
+    return (total / min(n, len(dataset))).tolist()
+
+
+def train(arm: str, model_dir: Path, out: Path, args) -> dict:
+    """Train one arm in this process; returns its reward curves, letter distributions, wall time and
+    trainable fraction, and writes its theta_cross (fp32) beside the model."""
+    import torch
+    from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
@@ -103,50 +134,63 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     from raft_trl.sra import freeze_all_but, select_theta_cross
 
     torch.manual_seed(0)
-    rows = build_rows(args.train_root, mode="guided", tasks=args.tasks.split(","), cue_source="offline")
+    rows = build_rows(args.train_root, mode="guided", tasks=args.tasks.split(","), cue_source="offline",
+                      rendering=args.rendering)
     dataset = to_dataset(rows).shuffle(seed=0)
     tok = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    names = {"raft_format": ["format"], "raft_label": DEFAULT_REWARDS + ["accuracy"]}.get(arm, DEFAULT_REWARDS)
-    full = arm.endswith("_full")
+    names = REWARDS_OF.get(arm, DEFAULT_REWARDS)
     common = dict(output_dir=str(out), use_cpu=True, bf16=False, num_generations=args.k,
                   per_device_train_batch_size=args.k * args.prompts_per_step, max_completion_length=args.tokens,
-                  max_steps=args.steps, learning_rate=args.lr, beta=0.0, loss_type="grpo", logging_steps=1,
-                  report_to=[], save_strategy="no", seed=0, disable_tqdm=False, gradient_checkpointing=False,
-                  temperature=1.0)
-    if arm.startswith("grpo"):
-        if not full:  # the same theta_cross RAFT picks, frozen the same way
-            freeze_all_but(model, select_theta_cross(model, RAFTConfig.sra_budget))
+                  max_steps=args.steps, learning_rate=args.lr, lr_scheduler_type="constant", warmup_steps=0,
+                  beta=0.0, loss_type="grpo", logging_steps=1, report_to=[], save_strategy="no", seed=0,
+                  disable_tqdm=False, gradient_checkpointing=False, temperature=1.0)
+    letters_before = letter_distribution(model, tok, dataset)
+    if arm == "grpo":  # the same theta_cross RAFT picks, frozen the same way
+        freeze_all_but(model, select_theta_cross(model, args.sra_budget))
         trainer = GRPOTrainer(model, reward_functions(names), GRPOConfig(**common), train_dataset=dataset,
                               processing_class=tok)
     else:
-        config = RAFTConfig(**common, sra=not full, reward_temperature=args.temperature,
-                            rro_weighting="literal" if arm == "raft_literal" else "centred")
+        config = RAFTConfig(**common, sra=True, sra_budget=args.sra_budget, reward_temperature=args.temperature)
         trainer = RAFTTrainer(model, reward_functions(names), config, train_dataset=dataset, processing_class=tok)
-    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    trainable = {n: p for n, p in trainer.model.named_parameters() if p.requires_grad}
     total = sum(p.numel() for p in trainer.model.parameters())
     t0 = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - t0
     trainer.save_model(str(out))
     tok.save_pretrained(str(out))
+    save_file({n: p.detach().float().contiguous() for n, p in trainable.items()}, str(out / "theta_cross.safetensors"))
     logs = [e for e in trainer.state.log_history if "reward" in e]
-    curves = {"reward": [e["reward"] for e in logs]}
+    curves = {"reward": [e["reward"] for e in logs], "entropy": [e.get("entropy") for e in logs]}
     for key in ("rewards/consistency/mean", "rewards/format/mean", "rewards/accuracy/mean"):
         if any(key in e for e in logs):
             curves[key.split("/")[1]] = [e.get(key) for e in logs]
-    return {"seconds": seconds, "curves": curves, "trainable_fraction": trainable / total, "rewards": names,
-            "train_records": len(rows.rows)}
+    return {"seconds": seconds, "curves": curves, "trainable_fraction": sum(p.numel() for p in trainable.values()) / total,
+            "rewards": names, "train_records": len(rows.rows), "letters_before": letters_before,
+            "letters_after": letter_distribution(trainer.model, tok, dataset),
+            "s_per_step": seconds / max(1, trainer.state.global_step)}
 
 
-def evaluate(model_dir: Path, out: Path, eval_root: str, tasks: list[str]) -> dict:
+def gate(r: dict) -> tuple[bool, str]:
+    """Did the positive control move on its training prompts? (accuracy reward up, letter distribution changed)"""
+    acc = [a for a in r["curves"].get("accuracy") or [] if a is not None]
+    head, tail = sum(acc[:5]) / max(1, len(acc[:5])), sum(acc[-5:]) / max(1, len(acc[-5:]))
+    tv = 0.5 * sum(abs(a - b) for a, b in zip(r["letters_before"], r["letters_after"]))
+    ok = tail > head and tv >= 0.05
+    return ok, (f"train accuracy {head:.2f} -> {tail:.2f} (first / last five steps), letter distribution total "
+                f"variation {tv:.3f}: {'passed' if ok else 'FAILED'}")
+
+
+def evaluate(model_dir: Path, out: Path, eval_root: str, tasks: list[str], rendering: str) -> dict:
     """lm-eval CLI on every item of the evaluation set: per task the per-item lenient correctness."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("AMUSE_CUES", None)
     cmd = [str(Path(sys.executable).parent / "amuse-eval"), "--model", "hf",
            "--model_args", f"pretrained={model_dir},dtype=float32", "--tasks", ",".join(f"amuse_{t}_guided" for t in tasks),
-           "--apply_chat_template", "--device", "cpu", "--batch_size", "4", "--log_samples",
-           "--metadata", json.dumps({"amuse_root": eval_root, "cues": "offline"}), "--output_path", str(out)]
+           "--apply_chat_template", "--device", "cpu", "--batch_size", "8", "--log_samples",
+           "--metadata", json.dumps({"amuse_root": eval_root, "cues": "offline", "rendering": rendering}),
+           "--output_path", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"lm-eval failed on {model_dir}:\n{proc.stderr[-3000:]}")
@@ -160,6 +204,22 @@ def evaluate(model_dir: Path, out: Path, eval_root: str, tasks: list[str]) -> di
     return items
 
 
+def theta_model(theta: Path, model_dir: Path, out: Path) -> Path:
+    """The base model with a kept theta_cross laid over it, saved as a model folder lm-eval can load."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    missing = set(load_file(str(theta))) - set(model.state_dict())
+    if missing:
+        raise SystemExit(f"{theta}: parameters the model does not have: {sorted(missing)[:5]}")
+    model.load_state_dict(load_file(str(theta)), strict=False)
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(model_dir).save_pretrained(out)
+    return out
+
+
 def plot(results: dict, path: Path, tasks: list[str]) -> None:
     import matplotlib
 
@@ -170,7 +230,7 @@ def plot(results: dict, path: Path, tasks: list[str]) -> None:
     for arm, r in results.items():
         if r.get("curves", {}).get("reward"):
             left.plot(range(1, len(r["curves"]["reward"]) + 1), r["curves"]["reward"], label=arm)
-    left.set(xlabel="step", ylabel="mean summed reward", title="training reward by step")
+    left.set(xlabel="step", ylabel="mean summed reward (each arm's own rewards)", title="training reward by step")
     left.legend(fontsize=8)
     arms = list(results)
     accs = [acc_of(results[a], tasks) for a in arms]
@@ -185,13 +245,24 @@ def correct_of(r: dict, tasks: list[str]) -> list[bool]:
     return [c for t in tasks for c in r["eval"][t]["correct"]]
 
 
+def ids_of(r: dict, tasks: list[str]) -> list[str]:
+    return [i for t in tasks for i in r["eval"][t]["ids"]]
+
+
 def acc_of(r: dict, tasks: list[str]) -> tuple[float, float, float]:
     c = correct_of(r, tasks)
     lo, hi = wilson(sum(c), len(c))
     return sum(c) / len(c), lo, hi
 
 
-def report(results: dict, args, rid: str) -> None:
+def paired(a: dict, b: dict, tasks: list[str]) -> str:
+    if ids_of(a, tasks) != ids_of(b, tasks):
+        raise SystemExit("McNemar needs the same items in the same order: the arms were evaluated on different items")
+    x, y, p = mcnemar(correct_of(a, tasks), correct_of(b, tasks))
+    return f"+{x}/-{y}, p={p:.3f}"
+
+
+def report(results: dict, args, rid: str, gate_line: str) -> None:
     tasks = args.tasks.split(",")
     arms = [a for a in ARMS if a in results]
     rows = []
@@ -199,85 +270,106 @@ def report(results: dict, args, rid: str) -> None:
         r = results[arm]
         acc, lo, hi = acc_of(r, tasks)
         pf = [p for t in tasks for p in r["eval"][t]["parse_fail"]]
-        vs = []
-        for ref in ("untrained", "grpo"):
-            if ref in results and ref != arm:
-                a, b, p = mcnemar(correct_of(r, tasks), correct_of(results[ref], tasks))
-                vs.append(f"+{a}/-{b}, p={p:.3f}")
-            else:
-                vs.append("-")
+        vs_untrained = paired(r, results["untrained"], tasks) if arm != "untrained" and "untrained" in results else "-"
+        vs_grpo = paired(r, results["grpo"], tasks) if arm == "raft" and "grpo" in results else "-"
         curve = r.get("curves", {}).get("reward") or []
-        head = sum(curve[:3]) / len(curve[:3]) if curve else None
-        tail = sum(curve[-3:]) / len(curve[-3:]) if curve else None
-        rows.append([arm] + [f"{sum(r['eval'][t]['correct']) / len(r['eval'][t]['correct']):.2f}" for t in tasks]
-                    + [f"{acc:.3f} [{lo:.3f}, {hi:.3f}]", f"{sum(pf) / len(pf):.2f}"] + vs
-                    + [f"{head:.2f} -> {tail:.2f}" if curve else "-", f"{r.get('seconds', 0):.0f}",
+        head = sum(curve[:5]) / len(curve[:5]) if curve else None
+        tail = sum(curve[-5:]) / len(curve[-5:]) if curve else None
+        rows.append([arm] + [f"{sum(r['eval'][t]['correct']) / len(r['eval'][t]['correct']):.3f}" for t in tasks]
+                    + [f"{acc:.3f} [{lo:.3f}, {hi:.3f}]", f"{sum(pf) / len(pf):.2f}", vs_untrained, vs_grpo,
+                       f"{head:.2f} -> {tail:.2f}" if curve else "-", f"{r.get('s_per_step', 0):.0f}",
                        f"{100 * r['trainable_fraction']:.2f} %" if r.get("trainable_fraction") else "-"])
     n_items = {t: len(next(iter(results.values()))["eval"][t]["correct"]) for t in tasks}
     missing = [a for a in args.arms.split(",") if a not in results]
-    md = (f"Run `{rid}`. SmolLM2-135M-Instruct, guided {', '.join(tasks)}; every arm trained {args.steps} steps from "
-          f"the same start ({args.prompts_per_step} prompts x K={args.k} per step, {args.tokens} generated tokens, "
-          f"lr {args.lr}, TRL's 'grpo' loss normalisation, RAFT temperature {args.temperature}) on "
-          f"`{Path(args.train_root).name}` with offline tool cues, evaluated through lm-eval on every item of the "
-          f"held-out `{Path(args.eval_root).name}` ({', '.join(f'{t} {n}' for t, n in n_items.items())} items; "
-          "lenient accuracy, Wilson 95 % interval). McNemar: items only this arm / only the other arm got right, "
-          "exact two-sided p. Reward: mean of the first and last three logged steps (each arm's own reward list).\n\n"
-          + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained", "vs grpo", "reward",
-                                        "train s", "trainable"], rows)
+    md = (f"Run `{rid}`. SmolLM2-135M-Instruct, guided {', '.join(tasks)} ({args.rendering} rendering); every arm "
+          f"trained {args.steps} steps from the same start ({args.prompts_per_step} prompts x K={args.k} per step, "
+          f"{args.tokens} generated tokens, constant lr {args.lr}, SRA budget {args.sra_budget}, TRL's 'grpo' loss "
+          f"normalisation, RAFT temperature {args.temperature}) on `{Path(args.train_root).name}` with offline tool cues, "
+          f"evaluated through lm-eval on every item of the held-out `{Path(args.eval_root).name}` "
+          f"({', '.join(f'{t} {n}' for t, n in n_items.items())} items, no clip shared with the training set; lenient "
+          "accuracy, Wilson 95 % interval). McNemar: items only this arm / only the other arm got right, exact two-sided "
+          "p, on the same item ids. Reward: mean of the first and last five logged steps (each arm's own rewards).\n\n"
+          f"Gate (positive control on training prompts): {gate_line}\n\n"
+          + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained", "raft vs grpo", "reward",
+                                        "s/step", "trainable"], rows)
           + (f"\n\nArms not run in this run yet: {', '.join(missing)} (resume with the same command).\n" if missing else "")
           + "\n\n![reward and held-out accuracy](raft_learning.png)\n")
     plot(results, RESULTS / "raft_learning.png", tasks)
     write("raft_learning", "Does RAFT learn? Arms at equal compute on held-out items",
-          {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_done": arms}, results, md)
+          {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_done": arms, "gate": gate_line}, results, md)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--train-root", help="training AMUSE set (default: AMUSE-Synth seed 11, 40 clips)")
-    ap.add_argument("--eval-root", help="held-out AMUSE set on another seed (default: AMUSE-Synth seed 12, 60 clips)")
+    ap.add_argument("--train-root", help="training AMUSE set (default: AMUSE-Synth seed 11, 80 clips)")
+    ap.add_argument("--eval-root", help="held-out AMUSE set on another seed (default: AMUSE-Synth seed 12, 150 clips)")
     ap.add_argument("--tasks", default="avsa,srid", help="guided choice tasks to train and evaluate")
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--prompts-per-step", type=int, default=2)
+    ap.add_argument("--prompts-per-step", type=int, default=8)
     ap.add_argument("--k", type=int, default=8, help="completions per prompt (every arm)")
-    ap.add_argument("--tokens", type=int, default=32, help="max generated tokens per completion")
-    ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--tokens", type=int, default=8, help="max generated tokens per completion")
+    ap.add_argument("--lr", type=float, default=1e-4, help="constant learning rate (every arm)")
+    ap.add_argument("--sra-budget", type=float, default=0.005, help="theta_cross budget (every arm)")
+    ap.add_argument("--rendering", default="compact", choices=["full", "compact"])
     ap.add_argument("--temperature", type=float, default=0.5, help="RAFT's reward temperature T")
     ap.add_argument("--arms", default=",".join(ARMS))
+    ap.add_argument("--force", action="store_true", help="run the other arms even when the gate failed")
+    ap.add_argument("--theta", help="score this kept theta_cross on --eval-root and exit")
     ap.add_argument("--arm", choices=ARMS, help="(internal) train one arm in this process")
     ap.add_argument("--out", help="(internal)")
     args = ap.parse_args(argv)
-    args.train_root, args.eval_root = str(Path(args.train_root).resolve()), str(Path(args.eval_root).resolve())
     model_dir = smollm2_dir()
+    if args.theta:
+        out = SCRATCH / "raft_learning" / "theta" / Path(args.theta).stem
+        scores = evaluate(theta_model(Path(args.theta), model_dir, out), out / "eval", str(Path(args.eval_root).resolve()),
+                          args.tasks.split(","), args.rendering)
+        for t, s in scores.items():
+            print(f"{t}: {sum(s['correct'])}/{len(s['correct'])} correct")
+        return
     if args.arm:  # child process: one arm
         print(json.dumps(train(args.arm, model_dir, Path(args.out), args)))
         return
-    args.train_root = args.train_root or synth_set("train-seed11", 11, 40, args.tasks)
-    args.eval_root = args.eval_root or synth_set("eval-seed12", 12, 60, args.tasks)
+    args.train_root = str(Path(args.train_root or synth_set("train-seed11", 11, 80, args.tasks)).resolve())
+    args.eval_root = str(Path(args.eval_root or synth_set("eval-seed12", 12, 150, args.tasks)).resolve())
+    from raft_trl.data import overlap_with
+
+    shared = overlap_with(Path(args.train_root), Path(args.eval_root))
+    if shared:
+        raise SystemExit(f"the training and the evaluation set share clips: {shared[:5]}")
     settings = {k: getattr(args, k) for k in SETTINGS}
-    rid = run_id(settings)
+    rid = run_id(settings, model_dir / "model.safetensors")
     work, kept = SCRATCH / "raft_learning" / rid, RESULTS / "raft_learning_runs" / rid
     work.mkdir(parents=True, exist_ok=True)
     kept.mkdir(parents=True, exist_ok=True)
     (kept / "settings.json").write_text(json.dumps(settings, indent=2))
     print(f"run {rid}: {kept}", flush=True)
     results = {a: json.loads((kept / f"{a}.json").read_text()) for a in ARMS if (kept / f"{a}.json").is_file()}
-    for arm in [a for a in ARMS if a in args.arms.split(",") and a not in results]:
-        print(f"== {arm}", flush=True)
-        trained = {"seconds": 0.0, "curves": {}, "trainable_fraction": 0.0}
-        path = model_dir
-        if arm != "untrained":
-            path = work / arm
-            cmd = [sys.executable, "-m", "bench.raft_learning", "--arm", arm, "--out", str(path)]
-            cmd += [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in SETTINGS]
-            child = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-            if child.returncode != 0:
-                raise SystemExit(f"{arm} training failed (exit {child.returncode})")
-            trained = json.loads(child.stdout.strip().splitlines()[-1])
-        t0 = time.perf_counter()
-        scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","))
-        results[arm] = {**trained, "eval": scores, "eval_seconds": time.perf_counter() - t0}
-        (kept / f"{arm}.json").write_text(json.dumps(results[arm]))
-        report(results, args, rid)
+    gate_line = "not run yet"
+    for arm in [a for a in ARMS if a in args.arms.split(",")]:
+        if arm not in results:
+            print(f"== {arm}", flush=True)
+            trained = {"seconds": 0.0, "curves": {}, "trainable_fraction": 0.0}
+            path = model_dir
+            if arm != "untrained":
+                path = work / arm
+                cmd = [sys.executable, "-m", "bench.raft_learning", "--arm", arm, "--out", str(path)]
+                cmd += [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in SETTINGS]
+                child = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+                if child.returncode != 0:
+                    raise SystemExit(f"{arm} training failed (exit {child.returncode})")
+                trained = json.loads(child.stdout.strip().splitlines()[-1])
+                shutil.copy(path / "theta_cross.safetensors", kept / f"{arm}.theta_cross.safetensors")
+            t0 = time.perf_counter()
+            scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","), args.rendering)
+            results[arm] = {**trained, "eval": scores, "eval_seconds": time.perf_counter() - t0}
+            (kept / f"{arm}.json").write_text(json.dumps(results[arm]))
+        if arm == "label":
+            passed, gate_line = gate(results[arm])
+            print(f"gate: {gate_line}", flush=True)
+            report(results, args, rid, gate_line + ("; other arms run anyway (--force)" if args.force and not passed else ""))
+            if not passed and not args.force:
+                raise SystemExit(f"gate failed ({gate_line}): change lr, budget or rendering on the training data")
+        report(results, args, rid, gate_line)
 
 
 if __name__ == "__main__":

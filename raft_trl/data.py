@@ -96,10 +96,11 @@ def window_audio(record: dict, root: Path, cache: Path) -> str:
 
 
 def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_cache: Path | None = None,
+               rendering: str = "full",
                agent_tools: tuple[str, ...] = ("transcribe", "diarize", "track_faces", "lip_sync")) -> dict:
     """One training row of one record."""
     cues = record_cues(record, root, cue_source)
-    text = build_prompt(record, mode, cues=cues if mode == "guided" else None)
+    text = build_prompt(record, mode, cues=cues if mode == "guided" else None, rendering=rendering)
     if mode == "zeroshot" and audio_cache is not None:
         content = [{"type": "audio", "path": window_audio(record, root, audio_cache)}, {"type": "text", "text": text}]
         prompt = [{"role": "user", "content": content}]
@@ -127,11 +128,12 @@ def question_facts(record: dict) -> dict:
 
 def build_rows(root: str | Path, *, mode: str = "guided", tasks: list[str] | None = None,
                cue_source: str = "offline", split: str | None = None, limit: int | None = None,
-               audio: bool = False) -> Rows:
+               audio: bool = False, rendering: str = "full") -> Rows:
     """Rows of every valid record under ``root``; a bad record is logged, counted and skipped.
 
     split: keep records whose optional ``split`` field equals it (records without one are kept).
     audio: zeroshot rows carry the window's audio (for audio-language / omni models).
+    rendering: guided prompts' cue rendering, ``full`` or ``compact`` (``amuse_tasks.prompts.build_prompt``).
     """
     if mode not in TRAIN_MODES:
         raise ValueError(f"unknown mode {mode!r} (one of {', '.join(TRAIN_MODES)})")
@@ -144,7 +146,7 @@ def build_rows(root: str | Path, *, mode: str = "guided", tasks: list[str] | Non
     cache = root / ".raft_cache" / "audio" if audio else None
     for record in tqdm(records, desc=f"RAFT rows ({mode})", unit="record"):
         try:
-            out.rows.append(record_row(record, root, mode, cue_source, audio_cache=cache))
+            out.rows.append(record_row(record, root, mode, cue_source, audio_cache=cache, rendering=rendering))
         except Exception as e:  # one bad record never kills the run
             msg = f"{root}: record {record.get('id')!r}: {type(e).__name__}: {e}"
             log.warning("skipping %s", msg)

@@ -50,6 +50,10 @@ class DataArguments:
                                              "tools, label-free), another tool backend spec, record (the records' "
                                              "cues, else offline), none, or oracle (ground truth: the rewards then "
                                              "read the labels; logged and stated in the model card)."})
+    rendering: str = field(default="full", metadata={
+        "help": "Guided prompts' cue rendering: full (the lm-eval guided tasks' default) or compact (only the times "
+                "the question names, a few hundred tokens; lm-eval: --metadata '{\"rendering\": \"compact\"}').",
+        "choices": ["full", "compact"]})
     split: str | None = field(default=None, metadata={"help": "Keep records whose `split` field equals this."})
     limit: int | None = field(default=None, metadata={"help": "Use at most this many records."})
     audio: bool = field(default=False, metadata={"help": "zeroshot rows carry the window audio (omni models)."})
@@ -209,7 +213,7 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     root = _data_root(data)
     check_split(data, root)
     rows = build_rows(root, mode=data.mode, tasks=data.tasks, cue_source=data.cue_source, split=data.split,
-                      limit=data.limit, audio=data.audio)
+                      limit=data.limit, audio=data.audio, rendering=data.rendering)
     if rows.errors:
         log.warning("%d records skipped (first: %s)", len(rows.errors), rows.errors[0])
     labels = label_use(data, rows)
