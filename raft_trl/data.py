@@ -1,7 +1,8 @@
 """AMUSE records -> RAFT training rows, with prompts from ``amuse_tasks.prompts.build_prompt``.
 
 Training and evaluation format prompts identically: the user message is exactly the lm-eval
-task's prompt text (agentic rows add the agent system prompt as a system message). Columns the
+task's prompt text (agentic rows add the agent's system prompt, and the record and its root for the
+tool environment that runs the calls). Columns the
 reward functions read: ``cues`` (JSON of the cue dict the rewards check against, window seconds),
 ``question_facts`` (JSON: the question's structured ``query``, the people's labels, descriptions and
 seats, the window length; what ``consistency`` needs besides the cues, no answer), ``task``, ``mode``,
@@ -29,7 +30,6 @@ from tqdm.auto import tqdm
 
 from amuse_tasks.prompts import agent_system_prompt, build_prompt
 from amuse_tasks.schema import RecordError, load_cues, load_records, resolve_media
-from amuse_tasks.tools.schemas import schemas_for
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,10 @@ def window_audio(record: dict, root: Path, cache: Path) -> str:
 
 
 def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_cache: Path | None = None,
-               rendering: str = "full",
-               agent_tools: tuple[str, ...] = ("transcribe", "diarize", "track_faces", "lip_sync")) -> dict:
-    """One training row of one record."""
+               rendering: str = "full") -> dict:
+    """One training row of one record. Agentic rows carry the record and its root for the tool environment
+    (``raft_trl.environment``), which opens the clip when a rollout starts; their system message is the
+    agent's protocol for tools rendered by the chat template, as ``amuse-agent`` sends it."""
     cues = record_cues(record, root, cue_source)
     text = build_prompt(record, mode, cues=cues if mode == "guided" else None, rendering=rendering)
     if mode == "zeroshot" and audio_cache is not None:
@@ -106,15 +107,19 @@ def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_ca
         prompt = [{"role": "user", "content": content}]
     else:
         prompt = [{"role": "user", "content": text}]
+    extra = {}
     if mode == "agentic":
-        prompt = [{"role": "system", "content": agent_system_prompt(schemas_for(list(agent_tools)))}, *prompt]
-    ref = record.get("reference_trace")
+        prompt = [{"role": "system", "content": agent_system_prompt(list_tools=False)}, *prompt]
+        extra = {"record": json.dumps(record), "root": str(Path(root).resolve())}
+    # an agentic reference trace would be trained as text, tool results included: a result the model "wrote"
+    ref = record.get("reference_trace") if mode != "agentic" else None
     if ref is not None and not isinstance(ref, str):
         ref = json.dumps(ref)
     return {
         "prompt": prompt, "record_id": record["id"], "clip_id": record["clip_id"], "task": record["task"],
         "mode": mode, "options": list(record.get("options") or []), "answer": json.dumps(record["answer"]),
         "cues": json.dumps(cues), "question_facts": json.dumps(question_facts(record)), "reference_trace": ref or None,
+        **extra,
     }
 
 

@@ -30,7 +30,10 @@ specific claim.
   rule baseline's evidence): choices +1 for the supported letter, -1 for another or none; spans
   2 tIoU - 1 with the named person's speech; summaries 2 F1 - 1 of who-said-what pairs. None when
   the cues support no answer (e.g. ``nsp``: no LS entry covers the silence before the cut).
-- ``format``: agentic rows: the <plan>/<tool_call>/<reflect>/<answer> structure; other modes: the
+- ``tool_use`` (agentic rollouts, where TRL's tool environment ran the calls): the share of calls that
+  ran and of the task's expected tools called; -1 for a ``<tool_response>`` the model wrote itself.
+- ``format``: agentic rows: one closed <answer>, after a <reflect>, and no hand-written <tool_response>
+  (the calls themselves go through the chat template and ``tool_use``); other modes: the
   final answer has the task's form (one letter by the strict rule for choices, a span for
   intervals; a list of options, or a letter only inside a tool call, is no answer), in [0, 1].
 - ``accuracy`` (opt-in, reads the label): the answer against the record's label (choice: exact
@@ -49,7 +52,6 @@ from amuse_tasks.metrics.answer_span import agentic_answer, final_answer, model_
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.speaker_f1 import speaker_f1
 from amuse_tasks.metrics.temporal import parse_intervals, tiou
-from amuse_tasks.metrics.tool_use import parse_transcript
 from amuse_tasks.metrics.wer import wer
 from amuse_tasks.tasks import TASKS
 from raft_trl.echo import restates
@@ -62,10 +64,18 @@ _NOT_CLAIMS = re.compile(r"<tool_response>.*?</tool_response>|<tool_call>.*?</to
 
 
 def _text(completion) -> str:
-    """TRL passes strings (plain prompts) or message lists (conversational prompts)."""
+    """The model's own text: TRL passes strings (plain prompts) or message lists (conversational prompts; in
+    tool rollouts the tool messages between the model's turns are the tools' words, not the model's)."""
     if isinstance(completion, str):
         return completion
-    return "".join(m.get("content") or "" for m in completion if isinstance(m, dict))
+    return "".join(_content_text(m.get("content")) for m in completion if isinstance(m, dict) and m.get("role") != "tool")
+
+
+def _content_text(content) -> str:
+    """A message's text: a string, or the text parts of a multimodal content list (audio/video parts have none)."""
+    if isinstance(content, list):
+        return "".join(c.get("text") or "" for c in content if isinstance(c, dict) and c.get("type") == "text")
+    return content or ""
 
 
 @lru_cache(maxsize=512)
@@ -208,14 +218,11 @@ def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: 
     out = []
     for completion, m, t, opts in zip(completions, mode, task, options):
         text = _text(completion)
-        if m == "agentic":
-            pos = {tag: text.find(f"<{tag}>") for tag in ("plan", "reflect", "answer")}
-            closed = {tag: f"</{tag}>" in text for tag in pos}
-            calls = parse_transcript(text).calls
-            checks = [pos["plan"] >= 0 and closed["plan"], pos["reflect"] >= 0 and closed["reflect"],
-                      text.count("<answer>") == 1 and closed["answer"],
-                      0 <= pos["plan"] < pos["reflect"] < pos["answer"],
-                      all(ok for _, ok in calls)]
+        if m == "agentic":  # tool rollouts: the calls are the chat template's; the text reflects, then answers
+            reflect, answer = text.find("<reflect>"), text.find("<answer>")
+            checks = [text.count("<answer>") == 1 and "</answer>" in text,
+                      0 <= reflect < answer and "</reflect>" in text,
+                      "<tool_response>" not in text]  # a tool result the model wrote itself
             out.append(sum(checks) / len(checks))
             continue
         answer = _answer_text(text, m, t)
@@ -253,6 +260,27 @@ def consistency(completions, mode, task, options, cues, question_facts, **kwargs
     return out
 
 
+def tool_use(completions, mode, task, environments=None, **kwargs) -> list[float | None]:
+    """Agentic rollouts (TRL's tool environments): how the calls went, in [-1, 1]. The mean of the share of
+    calls that ran (no error) and the share of the task's expected tools called, mapped to 2x - 1; -1 when the
+    model wrote a ``<tool_response>`` itself. None for rows without an environment (other modes)."""
+    out = []
+    envs = environments or [None] * len(completions)
+    for completion, m, t, env in zip(completions, mode, task, envs):
+        calls = getattr(env, "calls", None)
+        if m != "agentic" or calls is None:
+            out.append(None)
+            continue
+        if "<tool_response>" in _text(completion):
+            out.append(-1.0)
+            continue
+        valid = sum(c["ok"] for c in calls) / len(calls) if calls else 0.0
+        expected = TASKS[t].expected_tools
+        covered = len({c["name"] for c in calls if c["ok"]} & expected) / len(expected)
+        out.append(valid + covered - 1.0)
+    return out
+
+
 def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float | None]:
     """Task accuracy from the label: choice letter (lenient extraction), tIoU for intervals, None for text."""
     out = []
@@ -270,7 +298,7 @@ def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float |
 
 
 REWARDS = {"format": format, "consistency": consistency, "sync": sync, "face": face, "speech": speech,
-           "diarization": diarization, "accuracy": accuracy}
+           "diarization": diarization, "tool_use": tool_use, "accuracy": accuracy}
 DEFAULT_REWARDS = ["format", "consistency", "sync", "face", "speech", "diarization"]
 
 

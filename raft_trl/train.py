@@ -133,6 +133,8 @@ def validate(data: DataArguments, args: RAFTConfig, model_args: ModelConfig) -> 
                         f"names {len(data.rewards)} functions {list(data.rewards)}: give one weight per reward")
     if data.mode not in TRAIN_MODES:
         problems.append(f"mode: {data.mode!r} is not one of {', '.join(TRAIN_MODES)}")
+    if data.mode == "agentic" and data.cue_source == "none":
+        problems.append("cue_source: agentic rollouts run the tools of the cue source's backends; 'none' has none")
     if data.data_root and not (Path(data.data_root).expanduser() / "records.jsonl").is_file():
         problems.append(f"data_root: {data.data_root} holds no records.jsonl")
     try:
@@ -221,7 +223,12 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
         log.warning("LABELS IN THE REWARDS: %s", "; ".join(labels))
     dataset = to_dataset(rows)
     model, processor, selection = load_model(data, args, model_args)
-    trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset,
+    tools = {}
+    if data.mode == "agentic":  # rollouts run the real tools on the row's clip (TRL's environment_factory)
+        from raft_trl.environment import AmuseToolEnv
+
+        tools["environment_factory"] = AmuseToolEnv.factory(backends=_cue_spec(data))
+    trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset, **tools,
                           processing_class=processor, peft_config=get_peft_config(model_args),
                           sra_selection=selection, dataset_name=data.dataset_name or f"AMUSE records at {root}",
                           label_use=labels or ["none: label-free rewards from tool cues"])

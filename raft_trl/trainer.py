@@ -15,6 +15,7 @@ extension points of ``trl_compat.GRPOHooks``, never TRL's private methods.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from raft_trl.media_forward import MEDIA_KEYS, audio_placeholder_as_image_token,
 from raft_trl.objective import best_of_k, combined_rewards, softmax_weights, weight_stats
 from raft_trl.sra import Selection, freeze_all_but, select_theta_cross, total_params
 from raft_trl.temporal import batch_row_windows, temporal_loss
-from raft_trl.trl_compat import (ADVANTAGES, COMPLETION_MASK, GRPOHooks, create_model_from_path, loss_mask,
+from raft_trl.trl_compat import (ADVANTAGES, COMPLETION_MASK, TOOL_MASK, GRPOHooks, create_model_from_path, loss_mask,
                                  training_a_quantised_base)
 
 
@@ -164,11 +165,29 @@ class RAFTTrainer(GRPOHooks):
                              for r, s in zip(refs, ref_scale.tolist())]
         if media:
             output.update(media)
+        if getattr(self, "environments", None):
+            self.write_traces(output)
         metrics = self.logged_metrics(mode)
         for name, value in (weight_stats(literal, k) or {}).items():
             metrics[f"raft/{name}"].append(value)
         metrics["raft/trainable_fraction"].append(self.trainable_fraction)
         return output
+
+    def write_traces(self, output: dict) -> None:
+        """Agentic rollouts: one line per rollout in ``output_dir/rollout_traces[.rankN].jsonl`` with the calls that
+        ran (``amuse-agent``'s call records), the model's own text (tool results masked out) and its answer."""
+        from amuse_tasks.metrics.answer_span import agentic_answer
+
+        own = output[COMPLETION_MASK] * output[TOOL_MASK] if TOOL_MASK in output else output[COMPLETION_MASK]
+        rank = self.accelerator.process_index
+        path = Path(self.args.output_dir) / f"rollout_traces{f'.rank{rank}' if rank else ''}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            for env, ids, keep in zip(self.environments, output["completion_ids"], own):
+                text = self.text_tokenizer.decode(ids[keep.bool()], skip_special_tokens=True)
+                calls = [{k: c.get(k) for k in ("name", "arguments", "ok", "error", "summary", "seconds")} for c in env.calls]
+                f.write(json.dumps({"step": self.state.global_step, "record_id": env.record_id, "calls": calls,
+                                    "text": text, "answer": agentic_answer(text)}, default=str) + "\n")
 
     def reference_ids(self, example: dict) -> list[int] | None:
         ref = example.get("reference_trace")

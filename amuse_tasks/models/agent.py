@@ -27,7 +27,6 @@ from amuse_tasks.models.args import as_bool
 from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.schema import media_reference as record_media
-from amuse_tasks.tasks import TOOL_NAMES
 from amuse_tasks.tools.calls import CALL_TIMEOUT
 
 log = logging.getLogger(__name__)
@@ -82,10 +81,10 @@ class AmuseAgentLM(RankedLM, LM):
         self.tools, self.tool_cache, self.max_steps = parse_backends(tools), tool_cache, int(max_steps)
         self.call_timeout = None if str(call_timeout).lower() in ("none", "") else float(call_timeout)
         self.disabled = disabled_tools(drop)
-        offered = [t for t in TOOL_NAMES if t not in self.disabled and (t != "face_crop" or as_bool(face_crop))]
-        from amuse_tasks.tools.schemas import schemas_for
+        from amuse_tasks.tools.schemas import offered_tools, schemas_for
 
-        self.offered, self.schemas = offered, schemas_for(offered)
+        self.offered = offered_tools(self.disabled, as_bool(face_crop))
+        self.schemas = schemas_for(self.offered)
         if policy == "baseline":
             from amuse_tasks.models.baseline_policy import BaselinePolicy
 

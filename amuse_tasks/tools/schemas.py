@@ -42,3 +42,10 @@ assert tuple(s["function"]["name"] for s in TOOL_SCHEMAS) == TOOL_NAMES
 def schemas_for(names: list[str] | tuple[str, ...] | None = None) -> list[dict]:
     """Schemas of the named tools (all when None), in the canonical order."""
     return [s for s in TOOL_SCHEMAS if names is None or s["function"]["name"] in names]
+
+
+def offered_tools(disabled=(), face_crop: bool = False) -> list[str]:
+    """The tools an agent is offered, in the canonical order: every tool but the ``disabled`` ones, and
+    ``face_crop`` only for image-capable models that ask for it. ``amuse-agent`` and RAFT's agentic
+    rollouts (``raft_trl.environment``) both read this."""
+    return [t for t in TOOL_NAMES if t not in disabled and (t != "face_crop" or face_crop)]

@@ -48,7 +48,8 @@ def test_accelerate_configs_cover_every_launcher():
 @pytest.mark.parametrize("config", sorted(p.name for p in (CONFIGS / "raft").glob("*.yaml")))
 def test_every_shipped_config_trains_one_step(config, tmp_path, tiny_tokenizer, offline_cues):
     """Each config under configs/raft as written (rewards, weights, K, mode, cue source, dtype), with a tiny
-    model of its class in place of the named one, one step on default-set records with their offline cues."""
+    model of its class in place of the named one, one step on default-set records with their offline cues (four
+    prompts: the Omni config accumulates four micro-batches of one prompt x K=4)."""
     import torch
     import yaml
 
@@ -65,8 +66,8 @@ def test_every_shipped_config_trains_one_step(config, tmp_path, tiny_tokenizer, 
         model.save_pretrained(model_dir)
         processor.save_pretrained(model_dir)
     trainer = main(["--config", str(CONFIGS / "raft" / config), "--model_name_or_path", str(model_dir),
-                    "--data_root", str(offline_cues), "--allow_eval_overlap", "true", "--tasks", "avsa",
-                    "--limit", "2", "--output_dir", str(tmp_path / "run"), "--max_steps", "1",
+                    "--data_root", str(offline_cues), "--allow_eval_overlap", "true", "--tasks", "avsa", "srid",
+                    "--limit", "4", "--output_dir", str(tmp_path / "run"), "--max_steps", "1",
                     "--max_completion_length", "8", "--use_cpu", "true", "--bf16", "false",
                     "--save_strategy", "no", "--disable_tqdm", "true", "--sra_budget", "0.1"])
     assert trainer.state.global_step == 1
