@@ -102,6 +102,14 @@ class RAFTConfig(GRPOConfig):
                           "place audio tokens in time windows."},
     )
 
+    shared_prefill: bool = field(
+        default=True,
+        metadata={"help": "Run each prompt once for its K samples, in generation and in the loss forward (its cache "
+                          "indexed out to the rows; exact: the same loss and gradient). Text-only prompts with plain "
+                          "transformers generation; off under DeepSpeed/FSDP and gradient checkpointing (loss), and "
+                          "for prompts with audio/video."},
+    )
+
     # Selective Reasoning Adaptation
     sra: bool = field(
         default=True,

@@ -27,6 +27,7 @@ def check_trl() -> None:
 check_trl()
 
 from trl import GRPOTrainer  # noqa: E402  (after the version check)
+from trl.models import unwrap_model_for_generation  # noqa: E402
 from trl.trainer.utils import create_model_from_path  # noqa: E402
 
 # Keys of the batch dict that GRPOTrainer's scoring step hands to its loss step.
@@ -50,7 +51,10 @@ class GRPOHooks(GRPOTrainer):
     - ``token_logps(...)``: per-token log-probs (and entropies) of the completion tokens;
     - ``score_completions(inputs)``: generation + rewards + advantages, returns the batch dict; the
       gathered (all processes) rewards per function of that batch are in ``rewards_per_function``;
-    - ``policy_loss(model, inputs)``: the loss of one batch dict.
+    - ``policy_loss(model, inputs)``: the loss of one batch dict;
+    - ``generate_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)``: one turn of
+      generation, ``(completion token lists, logprobs or None)``; ``generation_model()`` is the context that
+      yields the model to call ``generate`` on, as TRL's own generation does.
 
     Model-card metadata: set ``card_tags``, ``card_name``, ``card_paper`` (``{"title", "citation"}``).
     """
@@ -98,6 +102,17 @@ class GRPOHooks(GRPOTrainer):
         """The loss of one batch dict (TRL's: per-token clipped surrogate with ``inputs[ADVANTAGES]``)."""
         return super()._compute_loss(model, inputs)
 
+    def generate_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        """One generation turn for every row: (completion token lists, per-token logprobs or None)."""
+        return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
+
+    def generation_model(self):
+        """Context manager yielding the model to call ``generate`` on (TRL's unwrapping, generation kwargs applied)."""
+        return unwrap_model_for_generation(self.model_wrapped, self.accelerator,
+                                           gather_deepspeed3_params=self.args.ds3_gather_for_generation,
+                                           generation_kwargs=self.generation_kwargs,
+                                           gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs)
+
     # ---- TRL 1.16's private hooks, routed to the extension points ---------------------------------
     def _tokenize_prompts(self, prompts: list):
         prompt_ids, images, fields = super()._tokenize_prompts(prompts)
@@ -118,6 +133,9 @@ class GRPOHooks(GRPOTrainer):
 
     def _compute_loss(self, model, inputs):
         return self.policy_loss(model, inputs)
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        return self.generate_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
 
 
 @contextmanager

@@ -50,6 +50,8 @@ def test_every_shipped_config_trains_one_step(config, tmp_path, tiny_tokenizer, 
     """Each config under configs/raft as written (rewards, weights, K, mode, cue source, dtype), with a tiny
     model of its class in place of the named one, one step on default-set records with their offline cues (four
     prompts: the Omni config accumulates four micro-batches of one prompt x K=4)."""
+    import copy
+
     import torch
     import yaml
 
@@ -58,8 +60,13 @@ def test_every_shipped_config_trains_one_step(config, tmp_path, tiny_tokenizer, 
     settings = yaml.safe_load((CONFIGS / "raft" / config).read_text())
     model_dir = tmp_path / "model"
     if settings.get("model_class", "AutoModelForCausalLM") == "AutoModelForCausalLM":
-        make_qwen2(tiny_tokenizer).save_pretrained(model_dir)
-        tiny_tokenizer.save_pretrained(model_dir)
+        make_qwen2(tiny_tokenizer, max_positions=8192).save_pretrained(model_dir)
+        tokenizer = copy.deepcopy(tiny_tokenizer)
+        if settings["mode"] == "agentic":  # a template that renders tools, as the config says it needs
+            from trl.chat_template_utils import qwen2_5_chat_template
+
+            tokenizer.chat_template = qwen2_5_chat_template
+        tokenizer.save_pretrained(model_dir)
     else:
         model, processor = make_omni_thinker(tiny_tokenizer)
         assert type(model).__name__ == settings["model_class"]
@@ -74,6 +81,8 @@ def test_every_shipped_config_trains_one_step(config, tmp_path, tiny_tokenizer, 
     assert trainer.reward_func_names == settings["rewards"]
     assert trainer.reward_weights.tolist() == settings["reward_weights"]
     assert trainer.model.dtype == getattr(torch, settings["dtype"])
+    if settings["mode"] == "agentic":  # the rollouts ran in the tool environment
+        assert trainer.environment_factories and trainer.environments
 
 
 def test_rewards_and_weights_that_differ_fail_before_any_work(tmp_path, monkeypatch):
