@@ -1,6 +1,7 @@
-"""Benchmark 4: training cost. (a) RAFTTrainer vs. plain TRL GRPOTrainer on the same tiny model,
-prompts, rewards, K, batch and steps: wall time per optimizer step and peak memory during
-training. (b) Peak weight memory of SmolLM2-135M in full precision vs. 4-bit NF4 with theta_cross
+"""Benchmark 4: training cost. (a) RAFTTrainer vs. plain TRL GRPOTrainer (its default path: every row
+prefilled in generation and in the loss) on the same tiny model, prompts, rewards, K, batch and steps:
+wall time per optimizer step and peak memory during training; RAFT with its shared prompt prefill
+(the default) and without. (b) Peak weight memory of SmolLM2-135M in full precision vs. 4-bit NF4 with theta_cross
 kept in full precision (``raft_trl.sra.load_4bit_with_sra``).
 
 Every variant runs in a fresh process; the first step (warm-up) is not counted. The tiny model is
@@ -23,10 +24,12 @@ from bench.measure import SCRATCH, md_table, mmm, smollm2_dir, stats, write
 TRAINERS = {  # variant: (trainer, RAFT settings)
     "grpo": ("GRPOTrainer", {}),
     "raft": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.01}),
+    "raft_unshared": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.01, "shared_prefill": False}),
     "raft_no_temporal": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.0}),
     "raft_sra": ("RAFTTrainer", {"sra": True, "sra_budget": 0.05, "temporal_weight": 0.01}),
 }
-LABELS = {"grpo": "GRPOTrainer (TRL)", "raft": "RAFTTrainer, temporal term on",
+LABELS = {"grpo": "GRPOTrainer (TRL)", "raft": "RAFTTrainer, temporal term on (shared prefill, the default)",
+          "raft_unshared": "RAFTTrainer, temporal term on, every row prefilled (shared_prefill false)",
           "raft_no_temporal": "RAFTTrainer, temporal term off", "raft_sra": "RAFTTrainer + SRA (5 % budget), temporal on"}
 
 

@@ -173,13 +173,18 @@ def test_cue_evidence_supports_the_labels_with_oracle_cues(synth_root):
 
 
 def test_format_and_accuracy_use_the_task_table():
-    cols = dict(mode=["guided", "guided", "agentic", "guided"], task=["avsa", "avsa", "avsa", "stg"],
-                options=[["P1", "P2"]] * 3 + [[]], answer=['"B"', '"B"', '"B"', "[[2.0, 4.0]]"])
-    texts = ["VOICE_2 is FACE_B.\nAnswer: B", "maybe A or B",
-             "<plan>p</plan><tool_call>{\"name\": \"lip_sync\", \"arguments\": {}}</tool_call>"
-             "<tool_response>x</tool_response><reflect>r</reflect><answer>B</answer>", "Answer: 3.0-4.0"]
+    cols = dict(mode=["guided", "guided", "agentic", "guided", "agentic"], task=["avsa", "avsa", "avsa", "stg", "avsa"],
+                options=[["P1", "P2"]] * 3 + [[], ["P1", "P2"]], answer=['"B"', '"B"', '"B"', "[[2.0, 4.0]]", '"B"'])
+    texts = ["VOICE_2 is FACE_B.\nAnswer: B", "maybe A or B", "<reflect>r</reflect><answer>B</answer>",
+             "Answer: 3.0-4.0",
+             # agentic, with a tool result the model wrote itself: the format reward never pays for it
+             "<tool_call>{\"name\": \"lip_sync\", \"arguments\": {}}</tool_call>"
+             "<tool_response>x</tool_response><reflect>r</reflect><answer>B</answer>"]
     comps = [[{"role": "assistant", "content": t}] for t in texts]
-    assert rewards.format(comps, **cols) == [1.0, 0.0, 1.0, 1.0]
+    # an agentic rollout's tool messages are the tools' words, not the model's
+    comps[2] = [{"role": "assistant", "content": "", "tool_calls": []}, {"role": "tool", "content": "<answer>A</answer>"},
+                {"role": "assistant", "content": texts[2]}]
+    assert rewards.format(comps, **cols) == [1.0, 0.0, 1.0, 1.0, pytest.approx(2 / 3)]
     acc = rewards.accuracy(comps, **cols)
     assert acc[:3] == [1.0, 0.0, 1.0] and acc[3] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="unknown reward"):
@@ -188,7 +193,7 @@ def test_format_and_accuracy_use_the_task_table():
 
 def test_records_become_prompts_of_the_evaluation(records_root):
     from amuse_tasks.cues import oracle_cues
-    from amuse_tasks.prompts import build_prompt
+    from amuse_tasks.prompts import agent_system_prompt, build_prompt
     from amuse_tasks.schema import load_records
 
     (records_root / "records.jsonl").open("a").write('{"schema_version": "1.0", "id": "broken"}\n')
@@ -202,7 +207,9 @@ def test_records_become_prompts_of_the_evaluation(records_root):
     assert json.loads(stg["answer"]) == [[2.8, 5.0]]  # window seconds, as in the record and the answers
     assert rows.rows[0]["reference_trace"].startswith("VOICE_2") and rows.rows[1]["reference_trace"] is None
     agentic = build_rows(records_root, mode="agentic", tasks=["avsa"], cue_source="oracle").rows  # no media here
-    assert agentic[0]["prompt"][0]["role"] == "system" and "<plan>" in agentic[0]["prompt"][0]["content"]
+    assert agentic[0]["prompt"][0] == {"role": "system", "content": agent_system_prompt(list_tools=False)}
+    assert json.loads(agentic[0]["record"])["id"] == agentic[0]["record_id"] and agentic[0]["root"]
+    assert agentic[0]["reference_trace"] is None  # a trace would train tool results as the model's own text
 
 
 def test_temporal_windows_link_cue_lines_and_response_citations():
