@@ -93,3 +93,8 @@ def test_agentic_rollouts_run_the_tools_and_mask_their_results(tmp_path, tool_to
     # tool_use read the calls that ran: the rollout whose call failed scores below the one whose call ran
     tool_use = trainer.rewards_per_function[:, 0].tolist()
     assert sorted(tool_use) == pytest.approx([-1.0 + 0.0 + 0.0, -1.0 + 1.0 + 1 / 3])
+
+    # the model card says which mode was trained and how the tools ran
+    trainer.create_model_card()
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "| mode (prompts) | agentic |" in card and "every tool call the model wrote ran on the clip" in card
