@@ -6,8 +6,9 @@ tool cues, as training reads them), the candidates are K replies sampled from Sm
 one bare reply ``Answer: X`` per option. Per reward function (and the default total, the sum TRL
 forms with equal weights):
 
-- the point-biserial correlation of the reward with correctness (the label) over the sampled and
-  baseline replies, with a Fisher-z 95 % interval; replies a function returns None for are left out;
+- the point-biserial correlation of the reward with correctness (the label) over the sampled replies
+  only, with a Fisher-z 95 % interval; replies a function returns None for are left out. The rule
+  baseline's reply (not a sample of the policy) is reported apart: its accuracy and mean total reward;
 - how often the reward's best-scoring bare option is the labelled one (ties share the credit, so a
   reward that cannot tell the options apart scores chance), beside chance.
 
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         scored: dict[str, list[tuple[float, bool]]] = {n: [] for n in names + ["total"]}
         best_right: dict[str, list[float]] = {n: [] for n in DEFAULT_REWARDS + ["total"]}
         chance = []
+        baseline: list[tuple[float, bool]] = []
         for i in idx:
             row, rec = rows[i], records[i]
             letters = LETTERS[: len(row["options"])]
@@ -119,8 +121,10 @@ def main(argv: list[str] | None = None) -> None:
             values = {n: REWARDS[n](comps, prompts=prompts, **cols) for n in names}
             values["total"] = [sum(values[n][j] or 0.0 for n in DEFAULT_REWARDS) for j in range(len(texts))]
             correct = [v == 1.0 for v in values["accuracy"]]
+            n_sampled = len(samples[i])
             for n in names + ["total"]:
-                scored[n] += [(v, c) for v, c in zip(values[n][: len(replies)], correct) if v is not None]
+                scored[n] += [(v, c) for v, c in zip(values[n][:n_sampled], correct) if v is not None]
+            baseline.append((values["total"][n_sampled], correct[n_sampled]))
             chance.append(1 / len(letters))
             for n in best_right:
                 opt = [values[n][len(replies) + j] for j in range(len(letters))]
@@ -135,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
                                                                                   [c for _, c in scored[n]])))
                             for n in names + ["total"] if n != "accuracy"},
             "best_option_right": {n: sum(v) / len(v) for n, v in best_right.items()},
+            "baseline": {"accuracy": sum(c for _, c in baseline) / len(baseline),
+                         "mean_total_reward": sum(v for v, _ in baseline) / len(baseline)},
         }
 
     def f(x):
@@ -148,13 +154,18 @@ def main(argv: list[str] | None = None) -> None:
     best_rows.append(["chance"] + [f(per_task[t]["chance"]) for t in TASKS])
     md = (f"Held-out AMUSE-Synth set `{root.name}` ({args.per_task} guided prompts per task, offline tool cues); "
           f"candidates: {args.k} replies sampled from SmolLM2-135M-Instruct (temperature 1, {args.tokens} tokens) "
-          f"plus the rule baseline's answer per prompt; sampled-reply accuracy "
+          f"(correlations over these sampled replies only) and, reported apart, the rule baseline's answer per "
+          "prompt; sampled-reply accuracy "
           + ", ".join(f"{t} {per_task[t]['reply_accuracy']:.2f}" for t in TASKS) + ". `total` = the default reward "
           "list summed with equal weights (TRL's default `reward_weights`).\n\n"
           "Correlation with correctness (point-biserial r, Fisher-z 95 % interval, n replies scored):\n\n"
           + md_table(["reward"] + TASKS, corr_rows)
           + "\n\nShare of prompts where the reward's best-scoring bare option (`Answer: X`) is the labelled one "
-            "(ties share the credit):\n\n" + md_table(["reward"] + TASKS, best_rows))
+            "(ties share the credit):\n\n" + md_table(["reward"] + TASKS, best_rows)
+          + "\n\nThe rule baseline's reply (its own offline tool calls; not in the correlations above):\n\n"
+          + md_table(["", *TASKS], [["accuracy"] + [f(per_task[t]["baseline"]["accuracy"]) for t in TASKS],
+                                    ["mean total reward"] + [f(per_task[t]["baseline"]["mean_total_reward"])
+                                                             for t in TASKS]]))
     write("reward_validity", "Reward validity: do the label-free rewards track correctness?",
           {**vars(args), "root": str(root)}, per_task, md)
 
