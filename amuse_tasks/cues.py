@@ -18,6 +18,7 @@ from pathlib import Path
 
 from amuse_tasks.tools.cache import write_json_atomic
 from amuse_tasks.tools.labels import face_labels, window_salt
+from amuse_tasks.evidence import lip_sync_mean
 from amuse_tasks.tasks import CUE_KINDS, TASKS
 
 CUE_TITLES = {
@@ -182,14 +183,8 @@ def render_compact_cues(cues: dict, record: dict) -> str:
         if kind == "LS":
             lines = []
             for a, b in ranges:
-                num: dict[str, float] = {}
-                den: dict[str, float] = {}
-                for i in items:
-                    w = max(0.0, min(b, i["end"]) - max(a, i["start"]))
-                    if w > 0:
-                        num[i["face"]] = num.get(i["face"], 0.0) + w * float(i["score"])
-                        den[i["face"]] = den.get(i["face"], 0.0) + w
-                mean = sorted(((num[f] / den[f], f) for f in num), reverse=True)
+                means = ((lip_sync_mean(items, f, [(a, b)]), f) for f in sorted({i["face"] for i in items}))
+                mean = sorted(((m, f) for m, f in means if m is not None), reverse=True)
                 lines.append(f"{_t(a)}-{_t(b)}: " + (", ".join(f"{f} {m:.2f}" for m, f in mean) or "(none)"))
         elif kind == "FC":
             first: dict[str, dict] = {}
@@ -270,18 +265,28 @@ CUES_ENV = "AMUSE_CUES"
 DEFAULT_CUES = "offline"
 
 
+NAMED_SOURCES = ("oracle", "none", "record")  # the spellings that are no tool backend spec
+
+
+def labelled(cues: dict) -> bool:
+    """Whether a cue dict holds ground truth: oracle cues, or tool cues with an oracle backend among its tools."""
+    kind, _, tag = str(cues.get("source", "")).partition(":")
+    return kind == "oracle" or (kind == "tools" and "oracle" in tag.split("+"))
+
+
 class CueSource:
     """Where a guided prompt's cues come from, parsed and validated once: ``oracle`` (ground truth, the
-    labelled ablation, only by name), ``none`` (cues removed, ablation), or a tool backend spec (default
-    ``offline``), whose cues are read from ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote them, else
-    computed now (cached) and written there. Build it with ``cue_source``; ``name`` travels into the
-    prompt header (the cue dict's ``source``) and the lm-eval docs."""
+    labelled ablation, only by name), ``none`` (cues removed, ablation), ``record`` (the record's own ``cues``
+    field, else the ``offline`` tools), or a tool backend spec (default ``offline``), whose cues are read
+    from ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote them, else computed now (cached) and written
+    there. Build it with ``cue_source``; ``name`` travels into the prompt header (the cue dict's ``source``)
+    and the lm-eval docs."""
 
     def __init__(self, spec: str):
         from amuse_tasks.tools.backends import backends_tag, parse_backends
 
         self.name = spec
-        self.backends = None if spec in ("oracle", "none") else parse_backends(spec)
+        self.backends = None if spec in NAMED_SOURCES else parse_backends(spec)
         self.tag = spec if self.backends is None else backends_tag(self.backends)
 
     def __repr__(self) -> str:
@@ -289,8 +294,9 @@ class CueSource:
 
     @property
     def reads_labels(self) -> bool:
-        """Whether any part of these cues is the ground truth: ``oracle``, or a spec with an oracle backend
-        (``offline;lipsync=oracle``). Training reads this, never the spelling of the spec."""
+        """Whether any part of these cues is the ground truth by their spec: ``oracle``, or a spec with an oracle
+        backend (``offline;lipsync=oracle``). ``record`` cues are known only once read (``labelled``). Training
+        reads these, never the spelling of the spec."""
         if self.backends is None:
             return self.name == "oracle"
         return any(value.partition(":")[0] == "oracle" for value in self.backends.values())
@@ -301,6 +307,10 @@ class CueSource:
             return oracle_cues(record)
         if self.name == "none":
             return {"source": "none (cues removed)"}
+        if self.name == "record":
+            from amuse_tasks.schema import load_cues
+
+            return load_cues(root, record) or cue_source("offline").cues(record, root, cache=cache)
         path = Path(root) / tool_cues_path(self.tag, record["id"])
         cues = read_tool_cues(path, self.backends)
         if cues is not None:

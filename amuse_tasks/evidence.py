@@ -177,6 +177,20 @@ def option_letter(options: list[str], facts: list[dict] | None, *, text: str | N
     return None
 
 
+
+def lip_sync_mean(items: list[dict], face: str, spans: list[tuple[float, float]]) -> float | None:
+    """The overlap-weighted mean of ``face``'s lip-sync scores (LS entries ``{face, start, end, score}``) over
+    ``spans``; None when no entry of that face overlaps them. The one lip-sync mean of the project: the
+    baseline's evidence, the rewards and the compact rendering all read it."""
+    num = den = 0.0
+    for item in items:
+        if item["face"] == face:
+            for a, b in spans:
+                w = max(0.0, min(b, item["end"]) - max(a, item["start"]))
+                num += w * float(item["score"])
+                den += w
+    return num / den if den > 0 else None
+
 # ---- what a cue dict supports (RAFT's consistency reward) ----------------------------------------
 @dataclass
 class CueEvidence:
@@ -199,13 +213,7 @@ class CueEvidence:
 
     def lip_sync(self, face: str, a: float, b: float) -> float | None:
         """Overlap-weighted mean LS score of ``face`` over [a, b]; None when no LS entry of it overlaps."""
-        num = den = 0.0
-        for item in self.cues.get("LS") or []:
-            if item["face"] == face:
-                w = max(0.0, min(b, item["end"]) - max(a, item["start"]))
-                num += w * float(item["score"])
-                den += w
-        return num / den if den > 0 else None
+        return lip_sync_mean(self.cues.get("LS") or [], face, [(a, b)])
 
     def speaking_face(self, a: float, b: float) -> str | None:
         """The face with the highest lip-sync score over [a, b] (widened to 0.5 s when shorter)."""

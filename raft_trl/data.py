@@ -10,10 +10,10 @@ seats, the window length; what ``consistency`` needs besides the cues, no answer
 seconds in the records, like the prompts and the model's answers), and ``reference_trace`` (L_align's
 target when present).
 
-Cue sources: ``offline`` (default: the offline perception tools, as the guided tasks show them),
-any other ``amuse_tasks.cues.cue_source`` (a tool backend spec, ``none``), ``record``
-(the record's own cues, else the offline tools), or ``oracle`` — the ground truth, which makes
-the perceptual rewards read the labels: only when asked, and logged as such.
+Cue sources: any ``amuse_tasks.cues.cue_source`` spelling, as lm-eval's guided tasks take it:
+``offline`` (default), another tool backend spec, ``none``, ``record`` (the record's own cues, else
+the offline tools), or ``oracle`` — the ground truth, which makes the perceptual rewards read the
+labels: only with an explicit opt-in (``raft_trl.train``), and logged as such.
 
 ``overlap_with`` guards the split: a training set that shares clips (ids or media files) with the
 evaluation set is refused unless the caller allows it.
@@ -42,18 +42,6 @@ class Rows:
 
     rows: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-def record_cues(record: dict, root: Path, source: str) -> dict:
-    """The cue dict of a record (window seconds): ``record`` = the record's own cues (the offline tools'
-    when it has none, never the ground truth); any other source is an ``amuse_tasks.cues.cue_source``
-    like the lm-eval guided tasks' (a tool backend spec such as ``offline``, ``oracle``, ``none``, read
-    from ``cues/<tag>/`` or computed with the perception cache)."""
-    from amuse_tasks.cues import cue_source
-
-    if source == "record":
-        return load_cues(root, record) or cue_source("offline").cues(record, root)
-    return cue_source(source).cues(record, root)
 
 
 def _media_hashes(root: Path, records: list[dict]) -> dict[str, str]:
@@ -100,7 +88,9 @@ def record_row(record: dict, root: Path, mode: str, cue_source: str, *, audio_ca
     """One training row of one record. Agentic rows carry the record and its root for the tool environment
     (``raft_trl.environment``), which opens the clip when a rollout starts; their system message is the
     agent's protocol for tools rendered by the chat template, as ``amuse-agent`` sends it."""
-    cues = record_cues(record, root, cue_source)
+    from amuse_tasks.cues import cue_source as source_of
+
+    cues = source_of(cue_source).cues(record, root)
     text = build_prompt(record, mode, cues=cues if mode == "guided" else None, rendering=rendering)
     if mode == "zeroshot" and audio_cache is not None:
         content = [{"type": "audio", "path": window_audio(record, root, audio_cache)}, {"type": "text", "text": text}]

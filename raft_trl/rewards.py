@@ -46,7 +46,7 @@ import json
 import re
 from functools import lru_cache
 
-from amuse_tasks.evidence import CueEvidence
+from amuse_tasks.evidence import CueEvidence, lip_sync_mean
 from amuse_tasks.intervals import union
 from amuse_tasks.metrics.answer_span import agentic_answer, final_answer, model_text
 from amuse_tasks.metrics.choice import extract_lenient, extract_strict
@@ -98,13 +98,7 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 def lip_sync_score(cues: dict, face: str, start: float, end: float) -> float:
     """Time-weighted mean LS score of a face over a span; 0 when no LS entry of that face overlaps it."""
-    num = den = 0.0
-    for item in cues.get("LS", []):
-        if item["face"] == face:
-            w = _overlap(start, end, item["start"], item["end"])
-            num += w * float(item["score"])
-            den += w
-    return num / den if den > 0 else 0.0
+    return lip_sync_mean(cues.get("LS", []), face, [(start, end)]) or 0.0
 
 
 def voice_face(cues: dict) -> dict[str, str]:
@@ -117,16 +111,9 @@ def voice_face(cues: dict) -> dict[str, str]:
     for voice, spans in voices.items():
         best, best_score = None, 0.0
         for face in sorted(faces):
-            num = den = 0.0
-            for item in cues["LS"]:
-                if item["face"] != face:
-                    continue
-                for s, e in spans:
-                    w = _overlap(s, e, item["start"], item["end"])
-                    num += w * float(item["score"])
-                    den += w
-            if den > 0 and num / den > best_score:
-                best, best_score = face, num / den
+            score = lip_sync_mean(cues["LS"], face, spans)
+            if score is not None and score > best_score:
+                best, best_score = face, score
         if best is not None:
             out[voice] = best
     return out

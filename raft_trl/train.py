@@ -20,6 +20,7 @@ import transformers
 from transformers.trainer_utils import get_last_checkpoint
 from trl import ModelConfig, TrlParser, get_peft_config
 
+from amuse_tasks.cues import cue_source, labelled
 from raft_trl.config import RAFTConfig
 from raft_trl.data import TRAIN_MODES, build_rows, overlap_with, to_dataset
 from raft_trl.rewards import DEFAULT_REWARDS, REWARDS, reward_functions
@@ -45,11 +46,16 @@ class DataArguments:
                                          "with the evaluation set."})
     mode: str = field(default="guided", metadata={"help": "Prompt format.", "choices": list(TRAIN_MODES)})
     tasks: list[str] | None = field(default=None, metadata={"help": "Task ids to train on (default: all)."})
-    cue_source: str = field(
-        default="offline", metadata={"help": "Cues for guided prompts and perceptual rewards: offline (the perception "
-                                             "tools, label-free), another tool backend spec, record (the records' "
-                                             "cues, else offline), none, or oracle (ground truth: the rewards then "
-                                             "read the labels; logged and stated in the model card)."})
+    cue_source: str | None = field(
+        default=None, metadata={"help": "Cues for guided prompts and perceptual rewards, the tools of agentic rollouts: "
+                                        "any spelling lm-eval's guided tasks take (amuse_tasks.cues.cue_source): a tool "
+                                        "backend spec (offline, fast, offline;asr=...), record (the records' cues, else "
+                                        "offline), none, oracle (ground truth). Default: $AMUSE_CUES, else offline. A "
+                                        "source that reads labels needs --allow_label_cues."})
+    allow_label_cues: bool = field(
+        default=False, metadata={"help": "Train on cues that hold ground truth (oracle, a spec with an oracle part, "
+                                         "records whose own cues are oracle cues): the rewards then read the labels; "
+                                         "logged and stated in the model card."})
     rendering: str = field(default="full", metadata={
         "help": "Guided prompts' cue rendering: full (the lm-eval guided tasks' default) or compact (only the times "
                 "the question names, a few hundred tokens; lm-eval: --metadata '{\"rendering\": \"compact\"}').",
@@ -98,21 +104,13 @@ def check_split(data: DataArguments, root: Path) -> None:
     log.warning("TRAINING ON EVALUATION CLIPS: %s", what)
 
 
-def _cue_spec(data: DataArguments) -> str:
-    """The cue spec the rows are built from (``record`` falls back to the offline tools)."""
-    return "offline" if data.cue_source == "record" else data.cue_source
-
-
 def label_use(data: DataArguments, rows=None) -> list[str]:
     """What of the ground truth reaches the rewards (stated in the logs and the model card): the cue
     source's own ``reads_labels``, and, once built, any row whose cues came from the labels (a record's
     own cues may be oracle cues)."""
-    from amuse_tasks.cues import cue_source
-
     out = []
-    labelled_rows = rows is not None and any(
-        json.loads(r["cues"]).get("source", "").startswith(("oracle", "tools:oracle")) for r in rows.rows)
-    if cue_source(_cue_spec(data)).reads_labels or labelled_rows:
+    labelled_rows = rows is not None and any(labelled(json.loads(r["cues"])) for r in rows.rows)
+    if cue_source(data.cue_source).reads_labels or labelled_rows:
         out.append("oracle cues (the perceptual rewards read the ground truth)")
     if "accuracy" in data.rewards:
         out.append("the accuracy reward (reads the answer labels)")
@@ -122,8 +120,6 @@ def label_use(data: DataArguments, rows=None) -> list[str]:
 def validate(data: DataArguments, args: RAFTConfig, model_args: ModelConfig) -> None:
     """Everything that can be checked before the expensive part (rows, cues, model): one ValueError that
     names each field at fault."""
-    from amuse_tasks.cues import cue_source
-
     problems = []
     unknown = [n for n in data.rewards if n not in REWARDS]
     if unknown:
@@ -133,12 +129,14 @@ def validate(data: DataArguments, args: RAFTConfig, model_args: ModelConfig) -> 
                         f"names {len(data.rewards)} functions {list(data.rewards)}: give one weight per reward")
     if data.mode not in TRAIN_MODES:
         problems.append(f"mode: {data.mode!r} is not one of {', '.join(TRAIN_MODES)}")
-    if data.mode == "agentic" and data.cue_source == "none":
-        problems.append("cue_source: agentic rollouts run the tools of the cue source's backends; 'none' has none")
     if data.data_root and not (Path(data.data_root).expanduser() / "records.jsonl").is_file():
         problems.append(f"data_root: {data.data_root} holds no records.jsonl")
     try:
-        cue_source(_cue_spec(data))
+        if data.mode == "agentic" and cue_source(data.cue_source).name == "none":
+            problems.append("cue_source: agentic rollouts run the tools of the cue source's backends; 'none' has none")
+        if cue_source(data.cue_source).reads_labels and not data.allow_label_cues:
+            problems.append(f"cue_source: {cue_source(data.cue_source).name!r} reads the ground truth, so the rewards "
+                            "would read the labels: pass --allow_label_cues true to train on it anyway")
     except ValueError as e:
         problems.append(f"cue_source: {e}")
     problem = model_problem(model_args.model_name_or_path, data.gguf_file)
@@ -219,6 +217,9 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     if rows.errors:
         log.warning("%d records skipped (first: %s)", len(rows.errors), rows.errors[0])
     labels = label_use(data, rows)
+    if labels and labels[0].startswith("oracle") and not data.allow_label_cues:
+        raise ValueError(f"{root}: records whose own cues hold ground truth (cue_source {data.cue_source!r}): pass "
+                         "--allow_label_cues true to train on them anyway")
     if labels:
         log.warning("LABELS IN THE REWARDS: %s", "; ".join(labels))
     dataset = to_dataset(rows)
@@ -227,7 +228,9 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     if data.mode == "agentic":  # rollouts run the real tools on the row's clip (TRL's environment_factory)
         from raft_trl.environment import AmuseToolEnv
 
-        tools["environment_factory"] = AmuseToolEnv.factory(backends=_cue_spec(data))
+        source = cue_source(data.cue_source)
+        tools["environment_factory"] = AmuseToolEnv.factory(backends=source.backends or (
+            "oracle" if source.name == "oracle" else "offline"))
     trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset, **tools,
                           processing_class=processor, peft_config=get_peft_config(model_args),
                           sra_selection=selection, dataset_name=data.dataset_name or f"AMUSE records at {root}",

@@ -14,7 +14,7 @@ def _argv(model_dir, data_root, out, steps, *extra):
             "--use_cpu", "true", "--num_generations", "2", "--per_device_train_batch_size", "4",
             "--max_completion_length", "8", "--max_steps", str(steps), "--save_steps", "1", "--report_to", "none",
             "--sra_budget", "0.1", "--dtype", "float32", "--gradient_checkpointing", "false", "--logging_steps", "1",
-            "--cue_source", "oracle", "--disable_tqdm", "true", *extra]
+            "--cue_source", "oracle", "--allow_label_cues", "true", "--disable_tqdm", "true", *extra]
 
 
 def test_train_script_checkpoints_and_resumes(tmp_path, tiny_model_dir, records_root):
@@ -102,12 +102,29 @@ def test_rewards_and_weights_that_differ_fail_before_any_work(tmp_path, monkeypa
     assert "data_root" in msg and "cue_source" in msg and "nosuch" in msg and "model_name_or_path" in msg
 
 
-def test_a_cue_spec_with_an_oracle_part_is_stated_as_label_use():
+@pytest.mark.parametrize("spec", ["oracle", "offline;lipsync=oracle", "fast;transcribe=oracle", "oracle;faces=dlib"])
+def test_every_spelling_that_reads_labels_is_stated_and_refused_without_opt_in(spec, tmp_path):
+    from raft_trl.config import RAFTConfig
+    from raft_trl.train import DataArguments, label_use, validate
+    from trl import ModelConfig
+
+    assert label_use(DataArguments(cue_source=spec)) == ["oracle cues (the perceptual rewards read the ground truth)"]
+    args, model = RAFTConfig(str(tmp_path), use_cpu=True), ModelConfig(model_name_or_path=str(tmp_path))
+    with pytest.raises(ValueError, match="--allow_label_cues"):
+        validate(DataArguments(cue_source=spec), args, model)
+    assert label_use(DataArguments(cue_source="fast")) == []
+
+
+def test_records_whose_own_cues_are_oracle_cues_count_as_label_use(records_root):
+    from amuse_tasks.cues import oracle_cues
+    from raft_trl.data import Rows, record_row
     from raft_trl.train import DataArguments, label_use
 
-    assert label_use(DataArguments(cue_source="offline;lipsync=oracle")) == [
+    rec = json.loads((records_root / "records.jsonl").read_text().splitlines()[0])
+    rec["cues"] = oracle_cues(rec)
+    rows = Rows(rows=[record_row(rec, records_root, "guided", "record")])
+    assert label_use(DataArguments(cue_source="record"), rows) == [
         "oracle cues (the perceptual rewards read the ground truth)"]
-    assert label_use(DataArguments(cue_source="fast")) == []
 
 
 def test_default_training_data_is_disjoint_from_the_evaluation_set(synth_root):

@@ -73,7 +73,7 @@ def test_nan_and_none_rewards_train_without_nan(tmp_path):
 
 def _train_cmd(model: Path, data: Path, out: Path, steps: int, *extra: str) -> list[str]:
     return [sys.executable, "-m", "raft_trl.train", "--model_name_or_path", str(model), "--data_root", str(data),
-            "--output_dir", str(out), "--tasks", "avsa", "--limit", "8", "--cue_source", "oracle",
+            "--output_dir", str(out), "--tasks", "avsa", "--limit", "8", "--cue_source", "oracle", "--allow_label_cues", "true",
             "--rewards", "format", "accuracy", "--reward_weights", "1.0", "1.0",
             "--num_generations", "2", "--per_device_train_batch_size", "2", "--max_completion_length", "6",
             "--max_steps", str(steps), "--save_strategy", "steps", "--save_steps", "1", "--logging_steps", "1",
