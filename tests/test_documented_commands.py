@@ -72,7 +72,8 @@ def test_every_documented_command_runs_in_ci_or_says_why_not():
 @pytest.mark.parametrize("command", [c for c in RUN_IN_CI if RUN_IN_CI[c][0]])
 def test_documented_command_runs_at_minimal_size(command, tmp_path, offline_cues):
     extra, in_scratch = RUN_IN_CI[command]
-    prelude = " ".join(c for c, (e, _) in RUN_IN_CI.items() if not e and "=" in c.split()[0])  # variables it uses
+    prelude = "\n".join(c for c, (e, _) in RUN_IN_CI.items()  # the variables it uses
+                         if not e and "=" in c.split()[0] and f"${c.split('=')[0]}" in command)
     script = f"{prelude}\n{command} {extra.format(tmp=tmp_path)}"
     if command.startswith("amuse-synth build"):  # its companion reads what it wrote
         script += "\namuse-synth stats data/synth"
