@@ -143,11 +143,6 @@ def render_cues(cues: dict, kinds: tuple[str, ...] | list[str]) -> str:
     return "\n\n".join(blocks)
 
 
-def render_task_cues(cues: dict, task: str) -> str:
-    """The task's default cue subset (from the task table) rendered as text."""
-    return render_cues(cues, TASKS[task].default_cues)
-
-
 RENDERINGS = ("full", "compact")
 
 
@@ -169,11 +164,12 @@ def _in(item: dict, a: float, b: float) -> bool:
     return item["start"] < b and item["end"] > a
 
 
-def render_compact_cues(cues: dict, record: dict) -> str:
+def render_compact_cues(cues: dict, record: dict, kinds: tuple[str, ...] | list[str] | None = None) -> str:
     """The task's cue kinds, only inside the ranges the question names, one line per thing: transcript lines and
     voice segments that overlap a range, each face once (its time and first box there), and per range the faces'
-    lip-sync scores averaged over it (time-weighted), highest first. A few hundred tokens instead of ~1,000."""
-    kinds = TASKS[record["task"]].default_cues
+    lip-sync scores averaged over it (time-weighted), highest first. A few hundred tokens instead of ~1,000.
+    kinds: the cue kinds to show (default: the task's)."""
+    kinds = TASKS[record["task"]].default_cues if kinds is None else kinds
     ranges = question_ranges(record)
     blocks = []
     for kind in CUE_KINDS:

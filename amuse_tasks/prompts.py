@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 
-from amuse_tasks.cues import RENDERINGS, render_compact_cues, render_task_cues
+from amuse_tasks.cues import RENDERINGS, render_compact_cues, render_cues
 from amuse_tasks.schema import LETTERS
-from amuse_tasks.tasks import MODES, TASKS
+from amuse_tasks.tasks import DROPPED_CUES, MODES, TASKS
 
 ANSWER_FORMATS = {
     "choice": "Reply with the letter of exactly one option, in the form 'Answer: X'.",
@@ -85,7 +85,8 @@ def answer_instruction(task: str, mode: str) -> str:
     return text
 
 
-def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering: str = "full") -> str:
+def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering: str = "full",
+                 drop: tuple[str, ...] = ()) -> str:
     """Prompt text of one record in one mode.
 
     cues: guided mode only, and required there: the cue dict to render (its task's default kinds),
@@ -94,6 +95,9 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering
     rendering: guided mode: ``full`` (default: every cue of the task's kinds, then the step-by-step
     instructions) or ``compact`` (``render_compact_cues``: only the ranges the question names, lip sync
     averaged per face; no step list).
+    drop: guided mode: the modality ablation (``amuse_tasks.tasks.DROPPED_CUES``): the cue kinds of a removed
+    modality are left out and the header says so. Zero-shot and agentic prompts are the same text under a drop
+    (the media or the tools change, not the words).
     """
     if rendering not in RENDERINGS:
         raise ValueError(f"unknown rendering {rendering!r} (one of {', '.join(RENDERINGS)})")
@@ -111,11 +115,14 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering
                              "amuse_tasks.cues.cue_source('offline').cues(record, root), or oracle_cues(record) for the "
                              "labelled ground-truth ablation); there is no default")
         source = cues.get("source", "unknown")
+        kinds = [k for k in TASKS[task].default_cues if not any(k in DROPPED_CUES[m] for m in drop)]
+        removed = "".join(f"; {m} removed (ablation)" for m in drop)
         if rendering == "compact":
-            lines += ["", f"Perception cues (source: {source}; only the times the question names):",
-                      render_compact_cues(cues, record)]
+            lines += ["", f"Perception cues (source: {source}; only the times the question names{removed}):",
+                      render_compact_cues(cues, record, kinds) if kinds else "(none)"]
         else:
-            lines += ["", f"Perception cues (source: {source}):", render_task_cues(cues, task), ""]
+            lines += ["", f"Perception cues (source: {source}{removed}):",
+                      render_cues(cues, kinds) if kinds else "(none)", ""]
             lines.append("Work step by step:")
             lines += [f"{i}. {s}" for i, s in enumerate(GUIDED_STEPS[task], 1)]
     else:

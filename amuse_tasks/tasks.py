@@ -11,6 +11,20 @@ MODES = ("zeroshot", "guided", "agentic")
 CUE_KINDS = ("TR", "VS", "FC", "LS")
 TOOL_NAMES = ("transcribe", "diarize", "track_faces", "lip_sync", "vad", "face_crop")  # every tool an agent can call
 
+# The modality ablation, the same in every mode: what removing a modality takes away. Lip sync needs both.
+DROPPABLE = ("audio", "video")
+DROPPED_TOOLS = {"audio": ("transcribe", "diarize", "lip_sync", "vad"), "video": ("track_faces", "lip_sync", "face_crop")}
+DROPPED_CUES = {"audio": ("TR", "VS", "LS"), "video": ("FC", "LS")}
+
+
+def parse_drop(drop: str | list | tuple | None) -> tuple[str, ...]:
+    """``"audio"``, ``"video"``, ``"audio+video"`` (or a list) -> the removed modalities, in canonical order."""
+    parts = set(drop) if isinstance(drop, (list, tuple)) else {p for p in (drop or "").replace(",", "+").split("+") if p}
+    unknown = parts - set(DROPPABLE)
+    if unknown:
+        raise ValueError(f"drop={drop!r}: unknown modality {sorted(unknown)} (one of {', '.join(DROPPABLE)})")
+    return tuple(m for m in DROPPABLE if m in parts)
+
 
 @dataclass(frozen=True)
 class TaskSpec:

@@ -18,12 +18,13 @@ from amuse_tasks.cues import RENDERINGS, cue_source
 from amuse_tasks.default_set import data_root
 from amuse_tasks.lm_eval_glue.judge import JUDGE_KEY, judge_config
 from amuse_tasks.schema import ROOT_KEY, load_records
-from amuse_tasks.tasks import TASKS
+from amuse_tasks.tasks import TASKS, parse_drop
 
 log = logging.getLogger(__name__)
 
 CUES_KEY = "amuse_cues"
 RENDERING_KEY = "amuse_rendering"
+DROP_KEY = "amuse_drop"
 
 
 class RecordDocs(list):
@@ -53,10 +54,12 @@ def _records_by_task(root: str) -> dict[str, list[dict]]:
 
 
 def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = None,
-                   judge: str | dict | None = None, rendering: str = "full", **_: object) -> dict[str, RecordDocs]:
+                   judge: str | dict | None = None, rendering: str = "full", drop: str | list | None = None,
+                   **_: object) -> dict[str, RecordDocs]:
     """lm-eval's ``custom_dataset`` hook.  ``task`` comes from the YAML's ``dataset_kwargs``;
-    ``amuse_root``, ``cues``, ``rendering`` (guided: ``full`` or ``compact``) and ``judge`` from ``--metadata``;
-    every other kwarg (model args, version) is ignored."""
+    ``amuse_root``, ``cues``, ``rendering`` (guided: ``full`` or ``compact``), ``drop`` (the modality ablation:
+    ``audio``, ``video``; every mode) and ``judge`` from ``--metadata``; every other kwarg (model args, version)
+    is ignored."""
     if task not in TASKS:
         raise ValueError(f"unknown AMUSE task {task!r} in dataset_kwargs (one of {', '.join(TASKS)})")
     if rendering not in RENDERINGS:
@@ -64,6 +67,9 @@ def custom_dataset(task: str, amuse_root: str | None = None, cues: str | None = 
     root = data_root(amuse_root)
     # a typo in the spec fails here, before any request is built
     extra = {CUES_KEY: cue_source(cues).name, RENDERING_KEY: rendering}
+    dropped = parse_drop(drop)
+    if dropped:
+        extra[DROP_KEY] = list(dropped)
     if TASKS[task].judge_metric:
         extra[JUDGE_KEY] = judge_config(judge)
     docs = RecordDocs({**d, **extra} for d in _records_by_task(str(root))[task])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from amuse_tasks.cues import cue_source
-from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, RENDERING_KEY
+from amuse_tasks.lm_eval_glue.dataset import CUES_KEY, DROP_KEY, RENDERING_KEY
 from amuse_tasks.media import MediaError
 from amuse_tasks.prompts import build_prompt
 from amuse_tasks.schema import ROOT_KEY, RecordError, media_reference
@@ -35,7 +35,8 @@ def doc_to_text_guided(doc: dict) -> str:
     except (MediaError, ToolError, RecordError, OSError) as e:  # broken or missing media of one record
         log.warning("guided cues of %s failed (%s: %s): prompting without cues", doc.get("id"), type(e).__name__, e)
         cues = {"source": f"{source.name} (perception failed: {type(e).__name__})"}
-    return build_prompt(doc, "guided", cues=cues, rendering=doc.get(RENDERING_KEY, "full"))
+    return build_prompt(doc, "guided", cues=cues, rendering=doc.get(RENDERING_KEY, "full"),
+                        drop=tuple(doc.get(DROP_KEY, ())))
 
 
 def doc_to_text_agentic(doc: dict) -> str:
@@ -54,9 +55,18 @@ def doc_to_target(doc: dict) -> str:
     return doc["answer"]
 
 
+def _reference(doc: dict) -> dict:
+    """The doc's media reference; under the modality ablation it names what the model must not perceive
+    (``drop``: the omni model blanks the frames or mutes the audio, the agent withholds those tools)."""
+    ref = media_reference(doc)
+    if doc.get(DROP_KEY):
+        ref["drop"] = list(doc[DROP_KEY])
+    return ref
+
+
 def doc_to_image(doc: dict) -> list[dict]:
-    return [media_reference(doc)]
+    return [_reference(doc)]
 
 
 def doc_to_audio(doc: dict) -> list[dict]:
-    return [media_reference(doc)]
+    return [_reference(doc)]

@@ -27,12 +27,11 @@ from amuse_tasks.models.args import as_bool
 from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.schema import media_reference as record_media
+from amuse_tasks.tasks import DROPPED_TOOLS, parse_drop
 from amuse_tasks.tools.calls import CALL_TIMEOUT
 
 log = logging.getLogger(__name__)
 
-AUDIO_TOOLS = ("transcribe", "diarize", "lip_sync", "vad")
-VIDEO_TOOLS = ("track_faces", "lip_sync", "face_crop")
 
 
 def media_reference(instance) -> dict:
@@ -46,16 +45,8 @@ def media_reference(instance) -> dict:
 
 
 def disabled_tools(drop: str | None) -> dict[str, str]:
-    """Tool name -> reason, for the modality ablation ``drop``."""
-    parts = {p for p in (drop or "").replace(",", "+").split("+") if p}
-    unknown = parts - {"audio", "video"}
-    if unknown:
-        raise ValueError(f"drop={drop!r}: unknown modality {sorted(unknown)} (audio, video)")
-    out = {}
-    for part, tools in (("audio", AUDIO_TOOLS), ("video", VIDEO_TOOLS)):
-        if part in parts:
-            out.update({t: f"{part} removed (ablation)" for t in tools})
-    return out
+    """Tool name -> reason, for the modality ablation ``drop`` (``amuse_tasks.tasks.DROPPED_TOOLS``)."""
+    return {t: f"{m} removed (ablation)" for m in parse_drop(drop) for t in DROPPED_TOOLS[m]}
 
 
 @register_model("amuse-agent")
@@ -121,10 +112,16 @@ class AmuseAgentLM(RankedLM, LM):
         for inst in tqdm(requests, desc=f"amuse-agent[{self.backbone_name}]", disable=disable_tqdm or self._rank != 0):
             doc, prompt = inst.doc, inst.args[0]
             try:
-                toolbox = Toolbox(Clip.from_reference(media_reference(inst), record=doc), self.tools, self.tool_cache,
+                ref = media_reference(inst)
+                toolbox = Toolbox(Clip.from_reference(ref, record=doc), self.tools, self.tool_cache,
                                   call_timeout=self.call_timeout)
-                ep = Episode(toolbox, self.max_steps, self.disabled, self.offered)
-                self.policy.run(doc, prompt, ep, self.schemas)
+                disabled, offered, schemas = self.disabled, self.offered, self.schemas
+                if ref.get("drop"):  # the modality ablation of the task (--metadata drop), on top of the model's
+                    disabled = {**self.disabled, **disabled_tools(ref["drop"])}
+                    offered = [t for t in self.offered if t not in disabled]
+                    schemas = [s for s in self.schemas if s["function"]["name"] in offered]
+                ep = Episode(toolbox, self.max_steps, disabled, offered)
+                self.policy.run(doc, prompt, ep, schemas)
                 text = ep.transcript()
             except Exception as e:  # one broken sample is logged and scored as unanswered, never fatal
                 log.warning("amuse-agent: sample %s failed: %s", doc.get("id"), e, exc_info=True)

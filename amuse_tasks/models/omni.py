@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from amuse_tasks.models.args import as_bool
 from amuse_tasks.models.distributed import RankedLM, pick_device
+from amuse_tasks.tasks import parse_drop
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,8 @@ class AmuseOmniLM(RankedLM, LM):
 
         self.fps, self.max_frames = float(fps), int(max_frames)
         self.audio_in_video = as_bool(use_audio_in_video)
-        parts = {p for p in (drop or "").replace(",", "+").split("+") if p}
-        if parts - {"audio", "video"} or parts == {"audio", "video"}:
+        parts = set(parse_drop(drop))
+        if len(parts) == 2:
             raise ValueError(f"drop={drop!r}: drop one of audio, video (not both: nothing would be left)")
         self.use_audio, self.use_video = "audio" not in parts, "video" not in parts
         self.video_max_pixels = int(video_max_pixels) if video_max_pixels else None
@@ -117,16 +118,17 @@ class AmuseOmniLM(RankedLM, LM):
         if self.use_video:
             n, eff = frame_plan(duration, self.fps, self.max_frames)
             frames, _ = media.read_video(ref["video"], float(ref["start"]), float(ref["end"]), num_frames=n)
-            item["video"] = frames
+            item["video"] = frames * 0 if "video" in (ref.get("drop") or ()) else frames  # blanked: same frames, black
             content.append({"type": "video"})
             sample.update(fps=round(eff, 3), frames=int(len(frames)))
         else:
             sample.update(fps=0.0, frames=0)
         if self.use_audio:
-            item["audio"] = media.read_audio(ref["audio"], float(ref["start"]), float(ref["end"]))
+            audio = media.read_audio(ref["audio"], float(ref["start"]), float(ref["end"]))
+            item["audio"] = audio * 0 if "audio" in (ref.get("drop") or ()) else audio  # muted: same length, silent
             if not (self.use_video and self.audio_in_video):
                 content.append({"type": "audio"})
-        sample.update(audio=self.use_audio, audio_in_video=self.use_audio and self.use_video and self.audio_in_video)
+        sample.update(dropped=list(ref.get("drop") or ()), audio=self.use_audio, audio_in_video=self.use_audio and self.use_video and self.audio_in_video)
         content.append({"type": "text", "text": inst.args[0]})
         messages = ([{"role": "system", "content": [{"type": "text", "text": self.system_prompt}]}]
                     if self.system_prompt else []) + [{"role": "user", "content": content}]

@@ -127,3 +127,41 @@ def test_agent_system_prompt():
     assert all(f"\n- {t}(" in text for t in TOOL_NAMES)
     subset = agent_system_prompt(schemas_for(["transcribe", "diarize"]))
     assert "- face_crop(" not in subset and "- diarize(" in subset and "face_id" not in subset
+
+
+@pytest.mark.parametrize("drop, gone, kept", [(("audio",), ("TR - ", "VS - ", "LS - "), ("FC - ",)),
+                                              (("video",), ("FC - ", "LS - "), ("TR - ", "VS - "))])
+def test_guided_modality_ablation_leaves_out_that_modalitys_cues(drop, gone, kept):
+    full = build_prompt(RECORD, "guided", cues=oracle_cues(RECORD))
+    text = build_prompt(RECORD, "guided", cues=oracle_cues(RECORD), drop=drop)
+    assert f"{drop[0]} removed (ablation)" in text
+    assert all(g in full and g not in text for g in gone) and all(k in text for k in kept)
+    compact = build_prompt(RECORD, "guided", cues=oracle_cues(RECORD), rendering="compact", drop=drop)
+    assert all(g not in compact for g in gone) and all(k in compact for k in kept)
+    assert build_prompt(RECORD, "zeroshot", drop=drop) == build_prompt(RECORD, "zeroshot")  # media change, not words
+
+
+def test_compact_rendering_keeps_the_question_times_and_stays_short(records):
+    """Compact: only the ranges the question names; full rendering stays the default (byte-identical prompts)."""
+    from amuse_tasks.cues import question_ranges
+
+    for rec in [r for r in records if r["task"] in ("avsa", "srid")][:6]:
+        cues = oracle_cues(rec)
+        full = build_prompt(rec, "guided", cues=cues)
+        compact = build_prompt(rec, "guided", cues=cues, rendering="compact")
+        assert full == build_prompt(rec, "guided", cues=cues, rendering="full")
+        assert len(compact) < len(full) and "Work step by step" not in compact and rec["question"] in compact
+        a, b = question_ranges(rec)[0]
+        assert a == rec["query"]["span"][0] and f"{a:.1f}-{b:.1f}: " in compact  # lip sync over the quote's span
+
+
+def test_metadata_drop_reaches_every_mode(synth_root):
+    from amuse_tasks.lm_eval_glue import docs
+    from amuse_tasks.lm_eval_glue.dataset import custom_dataset
+
+    doc = custom_dataset("avsa", amuse_root=str(synth_root), cues="oracle", drop="video")["test"][0]
+    assert "video removed (ablation)" in docs.doc_to_text_guided(doc)
+    assert docs.doc_to_image(doc)[0]["drop"] == ["video"] and docs.doc_to_audio(doc)[0]["drop"] == ["video"]
+    assert "drop" not in docs.doc_to_image(custom_dataset("avsa", amuse_root=str(synth_root))["test"][0])[0]
+    with pytest.raises(ValueError, match="unknown modality"):
+        custom_dataset("avsa", amuse_root=str(synth_root), drop="smell")

@@ -52,6 +52,26 @@ def test_generates_and_logs_media_per_sample(tiny_omni, model_records, tmp_path,
         assert x["frames"] == (4 if video else 0) and x["fps"] == (pytest.approx(4 / x["duration"], abs=1e-3) if video else 0)
 
 
+@pytest.mark.parametrize("drop", ["audio", "video"])
+def test_the_task_ablation_blanks_or_mutes_the_same_clip(tiny_omni, model_records, drop):
+    """--metadata drop: the model still gets both streams, one of them black or silent (not removed)."""
+    from amuse_tasks.models.omni import AmuseOmniLM
+
+    lm = AmuseOmniLM(pretrained=str(tiny_omni), fps=1.0, max_frames=4, video_max_pixels=28 * 28 * 16, batch_size=2)
+    fed = []
+    lm._generate = lambda items, max_new: fed.extend(items) or ["" for _ in items]
+    reqs = _requests(model_records)
+    for r in reqs:
+        for ref in (*r.arguments[2]["visual"], *r.arguments[2]["audio"]):
+            ref["drop"] = [drop]
+    lm.generate_until(reqs)
+    assert len(fed) == len(reqs)
+    for item in fed:
+        video, audio = item["video"], item["audio"]
+        assert len(video) == 4 and len(audio) > 0  # the same frames and samples as without the ablation
+        assert bool(abs(video).max() == 0) == (drop == "video") and bool(abs(audio).max() == 0) == (drop == "audio")
+
+
 def test_a_broken_clip_answers_empty_and_the_batch_goes_on(tiny_omni, model_records, tmp_path):
     from amuse_tasks.models.omni import AmuseOmniLM
 
