@@ -29,7 +29,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from amuse_tasks.prompts import agent_system_prompt, build_prompt
-from amuse_tasks.schema import RecordError, load_cues, load_records, resolve_media
+from amuse_tasks.schema import RecordError, load_records, resolve_media
 
 log = logging.getLogger(__name__)
 

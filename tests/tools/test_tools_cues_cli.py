@@ -78,7 +78,7 @@ def test_guided_cues_sources(small_root):
 
 
 def test_the_cue_spec_is_parsed_once_for_every_doc_and_toolbox(small_root, monkeypatch):
-    import amuse_tasks.cues as cues_module
+    import amuse_tasks.cues.source as cues_module
     from amuse_tasks.lm_eval_glue.dataset import custom_dataset
     from amuse_tasks.lm_eval_glue.docs import doc_to_text_guided
     from amuse_tasks.tools import backends
