@@ -15,6 +15,7 @@ extension points of ``trl_compat.GRPOHooks``, never TRL's private methods.
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 from pathlib import Path
@@ -104,7 +105,8 @@ class RAFTTrainer(GRPOHooks):
         self.audio_token_id = self.special_id(("<|AUDIO|>", "<|audio_pad|>"))
         self.video_token_id = self.special_id(("<|VIDEO|>", "<|video_pad|>"))
         self.spatial_merge = getattr(getattr(model.config, "vision_config", None), "spatial_merge_size", 2)
-        self.decode_pieces = lambda ids: tok.batch_decode([[i] for i in ids])
+        piece = functools.lru_cache(maxsize=None)(lambda i: tok.decode([i]))  # L_temp reads every row's pieces
+        self.decode_pieces = lambda ids: [piece(i) for i in ids]
 
     def special_id(self, names: tuple[str, ...]) -> int | None:
         vocab = self.text_tokenizer.get_vocab()
