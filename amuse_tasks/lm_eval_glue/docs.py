@@ -24,11 +24,25 @@ def doc_to_text_zeroshot(doc: dict) -> str:
 log = logging.getLogger(__name__)
 
 
+_GUIDED: dict[tuple, str] = {}  # the prompt of each (root, record, cue source, rendering, drop) built so far
+
+
 def doc_to_text_guided(doc: dict) -> str:
     """Guided prompt with the cues of the doc's cue source: tool cues (default ``offline``: read from
     ``cues/offline/<id>.json`` written by ``amuse-cues``, else computed now and cached), ``oracle``
     (ground truth, the labelled ablation) or ``none`` (cues removed). A record whose perception fails
-    gets an empty, labelled cue block instead of stopping the run; a missing backend or a bug stops it."""
+    gets an empty, labelled cue block instead of stopping the run; a missing backend or a bug stops it.
+    lm-eval asks for a doc's text more than once (its first doc when the task loads, then every doc when the
+    requests are built): the cue stage runs once per doc and setting, the text is kept."""
+    key = (doc.get(ROOT_KEY), doc.get("id"), doc.get(CUES_KEY), doc.get(RENDERING_KEY), tuple(doc.get(DROP_KEY, ())))
+    if key not in _GUIDED:
+        if len(_GUIDED) > 100_000:
+            _GUIDED.clear()
+        _GUIDED[key] = _guided_text(doc)
+    return _GUIDED[key]
+
+
+def _guided_text(doc: dict) -> str:
     source = cue_source(doc.get(CUES_KEY))
     try:
         cues = source.cues(doc, doc[ROOT_KEY])

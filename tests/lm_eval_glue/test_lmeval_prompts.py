@@ -165,3 +165,25 @@ def test_metadata_drop_reaches_every_mode(synth_root):
     assert "drop" not in docs.doc_to_image(custom_dataset("avsa", amuse_root=str(synth_root))["test"][0])[0]
     with pytest.raises(ValueError, match="unknown modality"):
         custom_dataset("avsa", amuse_root=str(synth_root), drop="smell")
+
+
+def test_a_guided_doc_enters_the_cue_stage_once(synth_root, monkeypatch):
+    """lm-eval asks for the first doc's text when the task loads and again when it builds requests: the cues of
+    each record are looked up once."""
+    from collections import Counter
+
+    from lm_eval.tasks import TaskManager
+
+    from amuse_tasks.cues import CueSource
+    from amuse_tasks.lm_eval_glue import docs
+    from amuse_tasks.lm_eval_glue.registration import task_dir
+
+    calls, real = Counter(), CueSource.cues
+    monkeypatch.setattr(CueSource, "cues", lambda self, record, root, **kw: calls.update([record["id"]]) or real(
+        self, record, root, **kw))
+    monkeypatch.setattr(docs, "_GUIDED", {})
+    tm = TaskManager(include_path=[str(task_dir())], include_defaults=False,
+                     metadata={"amuse_root": str(synth_root), "cues": "oracle"})
+    task = tm.load_task_or_group(["amuse_avsa_guided"])["amuse_avsa_guided"]
+    task.build_all_requests(limit=3, rank=0, world_size=1)
+    assert len(calls) == 3 and set(calls.values()) == {1}, calls
