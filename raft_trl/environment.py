@@ -20,6 +20,7 @@ import inspect
 import json
 
 from amuse_tasks.tools.base import ToolError
+from amuse_tasks.tools.call_forms import parse_turn
 from amuse_tasks.tools.schemas import offered_tools, schemas_for
 
 _TYPES = {"number": float, "string": str, "integer": int, "boolean": bool}
@@ -83,6 +84,31 @@ def _tool_method(schema: dict):
     args = "\n".join(f"    {n}: {params['properties'][n]['description']}" for n in names)
     method.__doc__ = f"{fn['description']}\n\nArgs:\n{args}\n\nReturns:\n    The tool's result as JSON."
     return method
+
+
+def read_calls_like_the_agent(tokenizer) -> None:
+    """Make TRL's tool-call parsing find the calls ``amuse-agent`` runs. TRL reads calls with the tokenizer's
+    response template, which knows only the chat template's own form (``<tool_call>`` tags for Qwen); small models
+    often write the call as bare JSON (Qwen2.5-Coder-0.5B: every call of its agentic cell, ``bench/agent_models``),
+    which the agent reads (``amuse_tasks.tools.call_forms``). A turn the template parses without calls is read
+    again the agent's way, and the calls found (with object arguments) become the turn's ``tool_calls``."""
+    if getattr(tokenizer, "_amuse_reads_calls", False):
+        return
+    template_parse = tokenizer.parse_response
+
+    def parse_response(response, *args, **kwargs):
+        parsed = template_parse(response, *args, **kwargs)
+        if not isinstance(parsed, dict) or parsed.get("tool_calls") or not isinstance(parsed.get("content"), str):
+            return parsed
+        turn = parse_turn(parsed["content"])
+        calls = [c for c in turn.calls if isinstance(c, tuple) and isinstance(c[1], dict)]
+        if not calls:
+            return parsed
+        return {**parsed, "content": turn.text.strip(),
+                "tool_calls": [{"type": "function", "function": {"name": n, "arguments": a}} for n, a, _ in calls]}
+
+    tokenizer.parse_response = parse_response
+    tokenizer._amuse_reads_calls = True
 
 
 for _schema in schemas_for(offered_tools()):

@@ -76,6 +76,11 @@ class RAFTTrainer(GRPOHooks):
             self.sra_selection = sra_selection or select_theta_cross(
                 model, args.sra_budget, args.sra_targets, args.sra_include_norms)
             freeze_all_but(model, self.sra_selection)
+        if kwargs.get("environment_factory") is not None:  # agentic rollouts: run the calls amuse-agent runs
+            from raft_trl.environment import read_calls_like_the_agent
+
+            tok = kwargs.get("processing_class")
+            read_calls_like_the_agent(getattr(tok, "tokenizer", tok))
         # TRL casts trainable weights of a quantised model to bf16 (a QLoRA convention); theta_cross keeps its dtype.
         dtypes = {n: p.dtype for n, p in model.named_parameters() if p.requires_grad}
         with training_a_quantised_base(model, self.sra_selection), audio_placeholder_as_image_token(model):

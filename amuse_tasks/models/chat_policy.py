@@ -13,7 +13,7 @@ blocks. Either way the episode writes the tagged transcript that is scored and l
 from __future__ import annotations
 
 from amuse_tasks.metrics.answer_span import without_answers
-from amuse_tasks.models.call_forms import Turn, parse_turn, without_made_up_results
+from amuse_tasks.tools.call_forms import Turn, parse_turn, without_made_up_results
 from amuse_tasks.models.episode import Episode
 from amuse_tasks.prompts import agent_system_prompt
 

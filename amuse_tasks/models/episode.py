@@ -4,7 +4,7 @@ The transcript (the agentic protocol of task_yamls/README.md): ``<plan>``, then 
 followed by ``<tool_response>...</tool_response>``, then ``<reflect>`` and ``<answer>``, and one
 ``<trace>{json}</trace>`` at the end with steps, max_steps, limit_reached, calls and seconds.
 A step is one round: a model turn with one or more tool calls. Each call's record keeps the form the
-model wrote it in (``call_format``, ``amuse_tasks.models.call_forms``), so lenient parsing shows in the trace.
+model wrote it in (``call_format``, ``amuse_tasks.tools.call_forms``), so lenient parsing shows in the trace.
 """
 
 from __future__ import annotations

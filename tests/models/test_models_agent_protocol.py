@@ -9,7 +9,7 @@ from fake_chat_endpoint import fake_chat_endpoint
 
 from amuse_tasks.metrics.tool_use import parse_transcript, tool_metrics
 from amuse_tasks.models.agent import disabled_tools
-from amuse_tasks.models.call_forms import parse_turn
+from amuse_tasks.tools.call_forms import parse_turn
 from amuse_tasks.models.chat_backbones import Reply
 from amuse_tasks.models.chat_policy import ChatPolicy
 from amuse_tasks.models.episode import Episode

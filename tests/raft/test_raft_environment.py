@@ -11,8 +11,9 @@ import torch
 from raft_fixtures import make_qwen2, raft_args
 
 # A scripted policy (a tiny random model writes no calls): the first turn of a rollout calls a tool, alternately
-# well and with an empty span; the turn after a tool result answers.
-GOOD_CALL = '<tool_call>\n{"name": "transcribe", "arguments": {"start": 0, "end": 3}}\n</tool_call><|im_end|>'
+# well (as bare JSON, the way Qwen2.5-Coder-0.5B writes calls) and with an empty span (in the template's tags);
+# the turn after a tool result answers.
+GOOD_CALL = '{"name": "transcribe", "arguments": {"start": 0, "end": 3}}<|im_end|>'
 BAD_CALL = '<tool_call>\n{"name": "lip_sync", "arguments": {"face_id": "FACE_A", "start": 4, "end": 2}}\n</tool_call><|im_end|>'
 FINAL = "<reflect>the transcript shows the voice</reflect><answer>A</answer><|im_end|>"
 

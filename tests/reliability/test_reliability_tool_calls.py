@@ -79,7 +79,7 @@ def test_bad_calls_leave_the_toolbox_working(toolbox):
 
 
 def test_agent_parser_turns_hostile_json_into_errors():
-    from amuse_tasks.models.call_forms import parse_turn
+    from amuse_tasks.tools.call_forms import parse_turn
 
     deep = '{"name": "diarize", "arguments": ' + "[" * DEPTH + "]" * DEPTH + "}"
     text = ("<tool_call>" + deep + "</tool_call>"
