@@ -27,6 +27,10 @@ this script), the library versions and the model file; each finished arm's resul
 ``python -m bench.raft_learning --theta FILE --eval-root DIR`` scores a kept theta_cross on any AMUSE set.
 Results: ``bench/results/raft_learning.{json,md,png}``.
 
+Two phases, each resumable: (1) on training data only, build the training set and train every arm, the gate first
+(each arm's training curves, letter distributions and theta_cross are kept as soon as it is trained); (2) build the
+held-out set and score every arm (from its kept theta_cross when the trained folder is gone, e.g. in a later session).
+
 Usage: ``python -m bench.raft_learning``; without ``--train-root`` / ``--eval-root`` it builds AMUSE-Synth seed 11
 (80 clips) and seed 12 (150 clips) with their offline cues once under ``bench/results/tmp/learn/``.
 """
@@ -263,40 +267,56 @@ def paired(a: dict, b: dict, tasks: list[str]) -> str:
 
 
 def report(results: dict, args, rid: str, gate_line: str) -> None:
+    """The table of the arms scored so far, and the training curves of every trained arm."""
     tasks = args.tasks.split(",")
-    arms = [a for a in ARMS if a in results]
+    scored = {a: r for a, r in results.items() if "eval" in r}
     rows = []
-    for arm in arms:
-        r = results[arm]
+    for arm in [a for a in ARMS if a in scored]:
+        r = scored[arm]
         acc, lo, hi = acc_of(r, tasks)
         pf = [p for t in tasks for p in r["eval"][t]["parse_fail"]]
-        vs_untrained = paired(r, results["untrained"], tasks) if arm != "untrained" and "untrained" in results else "-"
-        vs_grpo = paired(r, results["grpo"], tasks) if arm == "raft" and "grpo" in results else "-"
-        curve = r.get("curves", {}).get("reward") or []
-        head = sum(curve[:5]) / len(curve[:5]) if curve else None
-        tail = sum(curve[-5:]) / len(curve[-5:]) if curve else None
+        vs_untrained = paired(r, scored["untrained"], tasks) if arm != "untrained" and "untrained" in scored else "-"
+        vs_grpo = paired(r, scored["grpo"], tasks) if arm == "raft" and "grpo" in scored else "-"
         rows.append([arm] + [f"{sum(r['eval'][t]['correct']) / len(r['eval'][t]['correct']):.3f}" for t in tasks]
-                    + [f"{acc:.3f} [{lo:.3f}, {hi:.3f}]", f"{sum(pf) / len(pf):.2f}", vs_untrained, vs_grpo,
-                       f"{head:.2f} -> {tail:.2f}" if curve else "-", f"{r.get('s_per_step', 0):.0f}",
-                       f"{100 * r['trainable_fraction']:.2f} %" if r.get("trainable_fraction") else "-"])
-    n_items = {t: len(next(iter(results.values()))["eval"][t]["correct"]) for t in tasks}
-    missing = [a for a in args.arms.split(",") if a not in results]
+                    + [f"{acc:.3f} [{lo:.3f}, {hi:.3f}]", f"{sum(pf) / len(pf):.2f}", vs_untrained, vs_grpo])
+    train_rows = []
+    for arm in [a for a in ARMS if a in results and results[a].get("curves", {}).get("reward")]:
+        r = results[arm]
+        curve, acc = r["curves"]["reward"], [a for a in r["curves"].get("accuracy") or [] if a is not None]
+        tv = 0.5 * sum(abs(a - b) for a, b in zip(r.get("letters_before") or [], r.get("letters_after") or []))
+        train_rows.append([arm, ", ".join(r.get("rewards") or []), f"{_mean5(curve, 0):.2f} -> {_mean5(curve, -1):.2f}",
+                           f"{_mean5(acc, 0):.2f} -> {_mean5(acc, -1):.2f}" if acc else "-",
+                           " ".join(f"{x:.2f}" for x in r.get("letters_before") or []) + " -> "
+                           + " ".join(f"{x:.2f}" for x in r.get("letters_after") or []), f"{tv:.3f}",
+                           f"{r.get('s_per_step', 0):.0f}", f"{100 * r['trainable_fraction']:.2f} %"])
+    missing = [a for a in args.arms.split(",") if a not in scored]
     md = (f"Run `{rid}`. SmolLM2-135M-Instruct, guided {', '.join(tasks)} ({args.rendering} rendering); every arm "
           f"trained {args.steps} steps from the same start ({args.prompts_per_step} prompts x K={args.k} per step, "
           f"{args.tokens} generated tokens, constant lr {args.lr}, SRA budget {args.sra_budget}, TRL's 'grpo' loss "
-          f"normalisation, RAFT temperature {args.temperature}) on `{Path(args.train_root).name}` with offline tool cues, "
-          f"evaluated through lm-eval on every item of the held-out `{Path(args.eval_root).name}` "
-          f"({', '.join(f'{t} {n}' for t, n in n_items.items())} items, no clip shared with the training set; lenient "
-          "accuracy, Wilson 95 % interval). McNemar: items only this arm / only the other arm got right, exact two-sided "
-          "p, on the same item ids. Reward: mean of the first and last five logged steps (each arm's own rewards).\n\n"
-          f"Gate (positive control on training prompts): {gate_line}\n\n"
-          + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained", "raft vs grpo", "reward",
-                                        "s/step", "trainable"], rows)
-          + (f"\n\nArms not run in this run yet: {', '.join(missing)} (resume with the same command).\n" if missing else "")
-          + "\n\n![reward and held-out accuracy](raft_learning.png)\n")
-    plot(results, RESULTS / "raft_learning.png", tasks)
+          f"normalisation, RAFT temperature {args.temperature}) on `{Path(args.train_root).name}` with offline tool "
+          f"cues; held-out `{Path(args.eval_root).name}` (no clip shared with the training set), scored through "
+          "lm-eval on every item (lenient accuracy, Wilson 95 % interval; McNemar: items only this arm / only the other "
+          "arm got right, exact two-sided p, on the same item ids).\n\n"
+          f"Gate (positive control, training prompts only): {gate_line}\n\n"
+          "Training (reward and the label arm's accuracy reward: mean of the first and last five steps; letters: mean "
+          "p(A, B, C, D) after \"Answer:\" on 32 training prompts, before -> after, and their total variation):\n\n"
+          + md_table(["arm", "rewards", "reward", "train accuracy", "letters A B C D", "TV", "s/step", "trainable"],
+                     train_rows)
+          + ("\n\nHeld-out:\n\n" + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained",
+                                                               "raft vs grpo"], rows) if rows else
+             "\n\nHeld-out: no arm scored yet.")
+          + (f"\n\nNot scored yet: {', '.join(missing)} (resume with the same command).\n" if missing else "\n")
+          + ("\n![reward and held-out accuracy](raft_learning.png)\n" if rows else ""))
+    if rows:
+        plot(scored, RESULTS / "raft_learning.png", tasks)
     write("raft_learning", "Does RAFT learn? Arms at equal compute on held-out items",
-          {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_done": arms, "gate": gate_line}, results, md)
+          {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_scored": list(scored), "gate": gate_line},
+          results, md)
+
+
+def _mean5(xs: list, end: int) -> float:
+    part = xs[:5] if end == 0 else xs[-5:]
+    return sum(part) / len(part) if part else float("nan")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -329,13 +349,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.arm:  # child process: one arm
         print(json.dumps(train(args.arm, model_dir, Path(args.out), args)))
         return
+    # phase 1, training data only: build the training set, train every arm (the gate first), keep theta_cross
     args.train_root = str(Path(args.train_root or synth_set("train-seed11", 11, 80, args.tasks)).resolve())
-    args.eval_root = str(Path(args.eval_root or synth_set("eval-seed12", 12, 150, args.tasks)).resolve())
-    from raft_trl.data import overlap_with
-
-    shared = overlap_with(Path(args.train_root), Path(args.eval_root))
-    if shared:
-        raise SystemExit(f"the training and the evaluation set share clips: {shared[:5]}")
+    args.eval_root = str(Path(args.eval_root or SCRATCH / "learn" / "eval-seed12").resolve())  # built in phase 2
     settings = {k: getattr(args, k) for k in SETTINGS}
     rid = run_id(settings, model_dir / "model.safetensors")
     work, kept = SCRATCH / "raft_learning" / rid, RESULTS / "raft_learning_runs" / rid
@@ -343,33 +359,50 @@ def main(argv: list[str] | None = None) -> None:
     kept.mkdir(parents=True, exist_ok=True)
     (kept / "settings.json").write_text(json.dumps(settings, indent=2))
     print(f"run {rid}: {kept}", flush=True)
-    results = {a: json.loads((kept / f"{a}.json").read_text()) for a in ARMS if (kept / f"{a}.json").is_file()}
+    arms = [a for a in ARMS if a in args.arms.split(",")]
+    trained = {"untrained": {"seconds": 0.0, "curves": {}, "trainable_fraction": 0.0}}
     gate_line = "not run yet"
-    for arm in [a for a in ARMS if a in args.arms.split(",")]:
-        if arm not in results:
-            print(f"== {arm}", flush=True)
-            trained = {"seconds": 0.0, "curves": {}, "trainable_fraction": 0.0}
-            path = model_dir
-            if arm != "untrained":
-                path = work / arm
-                cmd = [sys.executable, "-m", "bench.raft_learning", "--arm", arm, "--out", str(path)]
-                cmd += [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in SETTINGS]
-                child = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-                if child.returncode != 0:
-                    raise SystemExit(f"{arm} training failed (exit {child.returncode})")
-                trained = json.loads(child.stdout.strip().splitlines()[-1])
-                shutil.copy(path / "theta_cross.safetensors", kept / f"{arm}.theta_cross.safetensors")
-            t0 = time.perf_counter()
-            scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","), args.rendering)
-            results[arm] = {**trained, "eval": scores, "eval_seconds": time.perf_counter() - t0}
-            (kept / f"{arm}.json").write_text(json.dumps(results[arm]))
+    for arm in [a for a in arms if a != "untrained"]:
+        kept_train = kept / f"{arm}.train.json"
+        if not kept_train.is_file():
+            print(f"== train {arm}", flush=True)
+            cmd = [sys.executable, "-m", "bench.raft_learning", "--arm", arm, "--out", str(work / arm)]
+            cmd += [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in SETTINGS]
+            child = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+            if child.returncode != 0:
+                raise SystemExit(f"{arm} training failed (exit {child.returncode})")
+            kept_train.write_text(child.stdout.strip().splitlines()[-1])
+            shutil.copy(work / arm / "theta_cross.safetensors", kept / f"{arm}.theta_cross.safetensors")
+        trained[arm] = json.loads(kept_train.read_text())
         if arm == "label":
-            passed, gate_line = gate(results[arm])
+            passed, gate_line = gate(trained[arm])
             print(f"gate: {gate_line}", flush=True)
-            report(results, args, rid, gate_line + ("; other arms run anyway (--force)" if args.force and not passed else ""))
+            if args.force and not passed:
+                gate_line += "; the other arms run anyway (--force)"
+            report({a: t for a, t in trained.items() if a != "untrained"}, args, rid, gate_line)
             if not passed and not args.force:
                 raise SystemExit(f"gate failed ({gate_line}): change lr, budget or rendering on the training data")
-        report(results, args, rid, gate_line)
+    # phase 2, held-out items: build the evaluation set, check it shares no clip, score every arm through lm-eval
+    if args.eval_root == str((SCRATCH / "learn" / "eval-seed12").resolve()):
+        synth_set("eval-seed12", 12, 150, args.tasks)
+    from raft_trl.data import overlap_with
+
+    shared = overlap_with(Path(args.train_root), Path(args.eval_root))
+    if shared:
+        raise SystemExit(f"the training and the evaluation set share clips: {shared[:5]}")
+    results = {}
+    for arm in arms:
+        kept_eval = kept / f"{arm}.json"
+        if not kept_eval.is_file():
+            print(f"== evaluate {arm}", flush=True)
+            path = model_dir if arm == "untrained" else work / arm
+            if arm != "untrained" and not (path / "model.safetensors").is_file():  # a later session: the kept theta
+                path = theta_model(kept / f"{arm}.theta_cross.safetensors", model_dir, path)
+            t0 = time.perf_counter()
+            scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","), args.rendering)
+            kept_eval.write_text(json.dumps({**trained[arm], "eval": scores, "eval_seconds": time.perf_counter() - t0}))
+        results[arm] = json.loads(kept_eval.read_text())
+        report({**{a: t for a, t in trained.items() if a != "untrained"}, **results}, args, rid, gate_line)
 
 
 if __name__ == "__main__":
