@@ -106,8 +106,9 @@ class RAFTConfig(GRPOConfig):
         default=True,
         metadata={"help": "Run each prompt once for its K samples, in generation and in the loss forward (its cache "
                           "indexed out to the rows; exact: the same loss and gradient). Text-only prompts with plain "
-                          "transformers generation; off under DeepSpeed/FSDP and gradient checkpointing (loss), and "
-                          "for prompts with audio/video."},
+                          "transformers generation; off under DeepSpeed/FSDP, and in the loss under gradient "
+                          "checkpointing or several processes (DDP pairs one forward with one backward), and for "
+                          "prompts with audio/video."},
     )
 
     # Selective Reasoning Adaptation

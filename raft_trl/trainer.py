@@ -142,8 +142,9 @@ class RAFTTrainer(GRPOHooks):
 
     def token_logps(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None, compute_entropy=False,
                     compute_aux_loss=False, **kwargs):
+        # DDP pairs each forward with one backward: the two forwards of a shared prefill run in one process only
         share = (not self.active_media and all(v is None for v in kwargs.values()) and not compute_aux_loss
-                 and self.sharing()
+                 and self.sharing() and self.accelerator.num_processes == 1
                  and not self.args.gradient_checkpointing and worth_sharing(input_ids[:, :-logits_to_keep]))
         if share:
             logps, ent = shared_logps(model, input_ids, attention_mask, logits_to_keep, compute_entropy,
