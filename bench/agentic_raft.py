@@ -109,25 +109,27 @@ def main(argv: list[str] | None = None) -> None:
     out = SCRATCH / "agentic_raft"
     logs, seconds = train(folder, train_root, out / "run", a)
     rows, totals = rollout_table(out / "run", logs)
+    results = {"steps": rows, "totals": dict(totals), "logs": logs, "train_seconds": seconds}
+    head = (f"Qwen2.5-Coder-0.5B-Instruct (GGUF from PyPI, measurement only), agentic RAFT with the shipped config "
+            f"`configs/raft/qwen2_5_coder_agentic.yaml` ({a.steps} steps x {a.prompts_per_step} prompts x K={a.k}, "
+            f"{a.tokens} completion tokens incl. tool results, lr {a.lr}, SRA 0.5 %) on `{Path(train_root).name}` "
+            f"({', '.join(TASKS)}), offline tools running inside the rollouts; {seconds / 60:.0f} min of training on 2 "
+            "shared cores. Per step, from `rollout_traces.jsonl` (calls that ran on the clip) and TRL's logs:\n\n"
+            + md_table(["step", "rollouts", "calls/rollout", "failed calls", "rollouts with a call that ran", "calls",
+                        "TRL call freq", "TRL failure freq", "tool_use", "format", "consistency", "reward"], rows)
+            + f"\n\nOver the run: {totals['calls']} tool calls in {totals['rollouts']} rollouts, {totals['failed']} "
+              "failed (returned to the model as errors; most frequent: "
+            + ("; ".join(f"{e} ({n})" for e, n in totals["errors"]) or "none") + f"), {totals['with_call']} rollouts "
+              f"with a call that ran, {totals['answered']} with an answer.\n\n")
+    title = "Agentic RAFT: tools run inside the rollouts (Qwen2.5-Coder-0.5B)"
+    write("agentic_raft", title, vars(a), results, head + "`amuse-agent` before and after: not measured yet.\n")
     before = evaluate(folder, out / "eval-before", a.eval_limit)
     after = evaluate(out / "run", out / "eval-after", a.eval_limit)
-    md = (f"Qwen2.5-Coder-0.5B-Instruct (GGUF from PyPI, measurement only), agentic RAFT with the shipped config "
-          f"`configs/raft/qwen2_5_coder_agentic.yaml` ({a.steps} steps x {a.prompts_per_step} prompts x K={a.k}, "
-          f"{a.tokens} completion tokens incl. tool results, lr {a.lr}, SRA 0.5 %) on `{Path(train_root).name}` "
-          f"({', '.join(TASKS)}), offline tools running inside the rollouts; {seconds / 60:.0f} min of training on 2 "
-          "shared cores. Per step, from `rollout_traces.jsonl` (calls that ran on the clip) and TRL's logs:\n\n"
-          + md_table(["step", "rollouts", "calls/rollout", "failed calls", "rollouts with a call that ran", "calls",
-                      "TRL call freq", "TRL failure freq", "tool_use", "format", "consistency", "reward"], rows)
-          + f"\n\nOver the run: {totals['calls']} tool calls in {totals['rollouts']} rollouts, {totals['failed']} failed "
-            f"(returned to the model as errors; most frequent: "
-          + "; ".join(f"{e} ({n})" for e, n in totals["errors"]) + f"), {totals['with_call']} rollouts with a call "
-            f"that ran, {totals['answered']} with an answer.\n\n"
-          + f"`amuse-agent` on the held-out default set (seed 0, {a.eval_limit} records per task, the same records):\n\n"
-          + md_table(["model", "episodes", "valid call", "calls/ep", "tool P/R/F1", "accuracy"],
-                     [eval_row("untrained", before), eval_row(f"RAFT agentic, {a.steps} steps", after)]) + "\n")
-    write("agentic_raft", "Agentic RAFT: tools run inside the rollouts (Qwen2.5-Coder-0.5B)",
-          vars(a), {"steps": rows, "totals": {k: v for k, v in totals.items()}, "logs": logs,
-                    "eval_before": before, "eval_after": after, "train_seconds": seconds}, md)
+    write("agentic_raft", title, vars(a), {**results, "eval_before": before, "eval_after": after},
+          head + f"`amuse-agent` on the held-out default set (seed 0, {a.eval_limit} records per task, the same "
+          "records):\n\n" + md_table(["model", "episodes", "valid call", "calls/ep", "tool P/R/F1", "accuracy"],
+                                     [eval_row("untrained", before),
+                                      eval_row(f"RAFT agentic, {a.steps} steps", after)]) + "\n")
 
 
 if __name__ == "__main__":
