@@ -7,7 +7,7 @@ AMUSE-Synth training seed 11 for a few steps, then reads what ran: per step the 
 logged rewards and TRL tool metrics. Then ``amuse-agent`` runs the untrained and the trained model on the held-out
 default set (seed 0, never trained on) on the same records: valid-call rate, tool precision/recall/F1, accuracy.
 
-Usage: ``python -m bench.agentic_raft --steps 4 --prompts-per-step 2 --k 4 --eval-limit 3``.
+Usage: ``python -m bench.agentic_raft --steps 3 --prompts-per-step 2 --k 4 --tokens 512 --eval-limit 2``.
 Results: ``bench/results/agentic_raft.{json,md}``.
 """
 

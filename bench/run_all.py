@@ -28,7 +28,7 @@ BENCHMARKS = {
     "synth_rtf": (["--clips", "3", "--repeats", "3"], ["--clips", "1", "--repeats", "1"]),
     "shortcuts": (["--seed", "101", "--per-task", "40", "--tools", "oracle|offline"], ["--per-task", "10"]),
     "raft_learning": ([], ["--steps", "1", "--k", "2", "--prompts-per-step", "1", "--arms", "untrained,label", "--force"]),
-    "agentic_raft": (["--steps", "4", "--prompts-per-step", "2", "--k", "4", "--eval-limit", "3"],
+    "agentic_raft": (["--steps", "3", "--prompts-per-step", "2", "--k", "4", "--tokens", "512", "--eval-limit", "2"],
                      ["--steps", "1", "--prompts-per-step", "1", "--k", "2", "--eval-limit", "1"]),
     "modality_ablation": (["--limit", "5"], ["--limit", "1"]),
     "reward_validity": (["--per-task", "10", "--k", "4", "--tokens", "32"], ["--per-task", "2", "--k", "2"]),
