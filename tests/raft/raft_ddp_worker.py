@@ -34,7 +34,8 @@ def main(out: str, per_device: int) -> None:
     args = RAFTConfig(output_dir=out, use_cpu=True, num_generations=K, per_device_train_batch_size=per_device,
                       max_completion_length=16, max_steps=2, learning_rate=1e-2, report_to=[], save_strategy="no",
                       gradient_checkpointing=False, sra_budget=0.1, temporal_weight=1.0, align_weight=0.5,
-                      reward_temperature=2.0, seed=0, shuffle_dataset=False, disable_tqdm=True)
+                      reward_temperature=2.0, seed=0, shuffle_dataset=False, disable_tqdm=True,
+                      shared_prefill=False)  # two processes take the unshared loss path: compare like with like
     model = make_qwen2(tok, seed=0)
     trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2), processing_class=tok,
                           rollout_func=rollout)

@@ -105,7 +105,7 @@ def _train(model: Path, data: Path, out: Path):
     from raft_trl.train import main
 
     return main(["--model_name_or_path", str(model), "--data_root", str(data), "--output_dir", str(out),
-                 "--limit", "2", "--cue_source", "oracle", "--max_steps", "1", "--use_cpu", "true",
+                 "--limit", "2", "--cue_source", "oracle", "--allow_label_cues", "true", "--max_steps", "1", "--use_cpu", "true",
                  "--report_to", "none", "--num_generations", "2", "--per_device_train_batch_size", "2", "--sra_budget", "0.2",
                  "--allow_eval_overlap", "true"])  # the data are clips of the evaluation set: fine for this check
 
