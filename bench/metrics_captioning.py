@@ -1,7 +1,7 @@
 """Benchmark 2: avds captioning metrics for 400 samples, pycocoevalcap path (Java PTB tokenizer and
 METEOR JVM started inside the timed call) vs. the pure-Python path, and how well they agree.
 
-Samples: reference summaries from AMUSE-Synth plots (``amuse_tasks.synth.plot``, no media
+Samples: reference summaries from AMUSE-Synth plots (``amuse_tasks.synth.story``, no media
 rendered) and system summaries made from them by deterministic edits (sentences dropped,
 reordered, names swapped; one in ten from another story).  Each timed run is a fresh Python
 process, so every coco run pays the JVM starts a user pays once per evaluation.
@@ -23,7 +23,7 @@ from bench.measure import md_table, mmm, stats, write
 
 def summaries(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
     """(predictions, references) for ``n`` samples."""
-    from amuse_tasks.synth.plot import NAMES, write_plot
+    from amuse_tasks.synth.story import NAMES, write_plot
 
     rng = random.Random(seed)
     refs = []

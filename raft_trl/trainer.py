@@ -28,7 +28,7 @@ from raft_trl.media_forward import MEDIA_KEYS, audio_placeholder_as_image_token,
 from raft_trl.objective import best_of_k, combined_rewards, softmax_weights, weight_stats
 from raft_trl.shared_prefill import cut_at_eos, shared_generate, shared_logps, worth_sharing
 from raft_trl.sra import Selection, freeze_all_but, select_theta_cross, total_params
-from raft_trl.temporal import batch_row_windows, temporal_loss
+from raft_trl.temporal_coherence import batch_row_windows, temporal_loss
 from raft_trl.trl_compat import (ADVANTAGES, COMPLETION_MASK, TOOL_MASK, GRPOHooks, create_model_from_path, loss_mask,
                                  training_a_quantised_base)
 

@@ -20,7 +20,7 @@ import logging
 import math
 import os
 
-from amuse_tasks.metrics.judge import avds_messages, csnl_messages, parse_score
+from amuse_tasks.metrics.judge_score import avds_messages, csnl_messages, parse_score
 from amuse_tasks.schema import LETTERS
 from amuse_tasks.tasks import TASKS
 

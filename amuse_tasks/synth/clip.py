@@ -10,7 +10,7 @@ import numpy as np
 
 from amuse_tasks.synth import encode, render
 from amuse_tasks.synth.faces import FACE_POOL, SKIN_TONES
-from amuse_tasks.synth.plot import Plot, write_plot
+from amuse_tasks.synth.story import Plot, write_plot
 from amuse_tasks.synth.timeline import Timeline, overlap_ratio, schedule
 from amuse_tasks.synth.voices import SAMPLE_RATE, Voice, pick_voices, speak
 

@@ -20,7 +20,7 @@ import random
 from amuse_tasks.intervals import union
 from amuse_tasks.schema import LETTERS, SCHEMA_VERSION
 from amuse_tasks.synth.clip import Clip, pre_speech
-from amuse_tasks.synth.plot import SUMMARY
+from amuse_tasks.synth.story import SUMMARY
 from amuse_tasks.synth.render import FPS, HEIGHT, WIDTH
 from amuse_tasks.synth.timeline import Placed
 from amuse_tasks.tasks import TASKS

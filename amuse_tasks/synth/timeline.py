@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from amuse_tasks.synth.plot import Plot
+from amuse_tasks.synth.story import Plot
 
 GRID = 100  # overlap bookkeeping resolution: 10 ms
 

@@ -1,6 +1,6 @@
 import pytest
 
-from amuse_tasks.metrics.judge import MAX_CANDIDATE_CHARS, avds_messages, csnl_messages, parse_score
+from amuse_tasks.metrics.judge_score import MAX_CANDIDATE_CHARS, avds_messages, csnl_messages, parse_score
 
 
 @pytest.mark.parametrize("reply,score", [

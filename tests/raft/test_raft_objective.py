@@ -123,7 +123,7 @@ def test_step_gradient_equals_explicit_weighted_nll(tmp_path, tiny_tokenizer, te
 
 
 def test_temporal_term_uses_hidden_states_of_the_loss_forward(tmp_path, tiny_tokenizer):
-    from raft_trl.temporal import temporal_loss
+    from raft_trl.temporal_coherence import temporal_loss
 
     model = make_qwen2(tiny_tokenizer)
     args = raft_args(tmp_path, temporal_weight=0.5, temporal_text_weight=2.0, align_weight=0.0)
@@ -159,7 +159,7 @@ def test_an_unsupported_trl_is_refused_with_the_fix(monkeypatch):
 
 
 def test_temporal_term_cannot_be_lowered_by_copying_the_cues_or_collapsing():
-    from raft_trl.temporal import RowWindows, row_windows, temporal_loss
+    from raft_trl.temporal_coherence import RowWindows, row_windows, temporal_loss
 
     prompt = ["[0.0-1.5] VOICE_1: hello there\n", "[2.0-3.5] VOICE_2: who is it\n", "[4.0-5.5] VOICE_1: the courier\n"]
     honest = ["VOICE_2 asks at 2.0-3.5\n"]

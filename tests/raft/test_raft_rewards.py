@@ -8,7 +8,7 @@ import pytest
 
 from raft_trl import rewards
 from raft_trl.data import build_rows
-from raft_trl.temporal import row_windows, stamped_lines
+from raft_trl.temporal_coherence import row_windows, stamped_lines
 
 CUES = {"source": "oracle",
         "TR": [{"voice": "VOICE_1", "start": 0.0, "end": 2.5, "text": "we should leave before the rain"},
