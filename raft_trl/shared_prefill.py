@@ -18,10 +18,10 @@ import torch
 
 def prompt_groups(prompts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(index of one row per distinct prompt, the distinct prompt of each row): rows ``r`` run
-    ``prompts[first[of_row[r]]]``."""
+    ``prompts[first[of_row[r]]]``. Which row of a group stands for it does not matter: they are identical."""
     distinct, of_row = torch.unique(prompts, dim=0, return_inverse=True)
     first = torch.zeros(len(distinct), dtype=torch.long, device=prompts.device)
-    first.scatter_(0, of_row.flip(0), torch.arange(len(of_row) - 1, -1, -1, device=prompts.device))
+    first.scatter_(0, of_row, torch.arange(len(of_row), device=prompts.device))
     return first, of_row
 
 
