@@ -31,8 +31,23 @@ REPO = Path(__file__).resolve().parents[1]
 TASKS = ["avsa", "srid"]
 
 
+def logged_steps(text: str) -> list[dict]:
+    """The step dicts the trainer printed (transformers prints the values as strings), as numbers."""
+    def number(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+
+    return [{k: number(v) for k, v in ast.literal_eval(line.strip()).items()}
+            for line in text.splitlines() if line.strip().startswith("{'") and "reward" in line]
+
+
 def train(folder: Path, train_root: str, out: Path, a) -> tuple[list[dict], float]:
-    """The documented agentic command at this size; returns TRL's logged step dicts and the wall time."""
+    """The documented agentic command at this size; returns TRL's logged step dicts and the wall time. With
+    ``--reuse`` a finished run in ``out`` is read instead of trained again."""
+    if a.reuse and (out / "model.safetensors").is_file() and (out / "train.log").is_file():
+        return logged_steps((out / "train.log").read_text()), json.loads((out / "seconds.json").read_text())
     shutil.rmtree(out, ignore_errors=True)
     cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--cpu", "--num_processes", "1", "-m",
            "raft_trl.train", "--config", "configs/raft/qwen2_5_coder_agentic.yaml", "--model_name_or_path", str(folder),
@@ -48,12 +63,8 @@ def train(folder: Path, train_root: str, out: Path, a) -> tuple[list[dict], floa
     (out / "train.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise SystemExit(f"training failed:\n{proc.stderr[-4000:]}")
-    logs = []
-    for line in proc.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{'") and "reward" in line:
-            logs.append(ast.literal_eval(line))
-    return logs, seconds
+    (out / "seconds.json").write_text(json.dumps(seconds))
+    return logged_steps(proc.stdout), seconds
 
 
 def rollout_table(out: Path, logs: list[dict]) -> tuple[list[list], dict]:
@@ -103,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, default=1e-5)
     ap.add_argument("--eval-limit", type=int, default=3, help="held-out records per task for amuse-agent")
     ap.add_argument("--train-root", help="default: the learning bench's AMUSE-Synth seed 11")
+    ap.add_argument("--reuse", action="store_true", help="read a finished training run instead of training again")
     a = ap.parse_args(argv)
     folder = model_dir("qwen0.5b")
     train_root = a.train_root or str(SCRATCH / "learn" / "train-seed11")
