@@ -26,11 +26,13 @@ TRAINERS = {  # variant: (trainer, RAFT settings)
     "raft": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.01}),
     "raft_unshared": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.01, "shared_prefill": False}),
     "raft_no_temporal": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.0}),
+    "raft_no_temporal_unshared": ("RAFTTrainer", {"sra": False, "temporal_weight": 0.0, "shared_prefill": False}),
     "raft_sra": ("RAFTTrainer", {"sra": True, "sra_budget": 0.05, "temporal_weight": 0.01}),
 }
 LABELS = {"grpo": "GRPOTrainer (TRL)", "raft": "RAFTTrainer, temporal term on (shared prefill, the default)",
           "raft_unshared": "RAFTTrainer, temporal term on, every row prefilled (shared_prefill false)",
-          "raft_no_temporal": "RAFTTrainer, temporal term off", "raft_sra": "RAFTTrainer + SRA (5 % budget), temporal on"}
+          "raft_no_temporal": "RAFTTrainer, temporal term off (shared prefill)",
+          "raft_no_temporal_unshared": "RAFTTrainer, temporal term off, every row prefilled", "raft_sra": "RAFTTrainer + SRA (5 % budget), temporal on"}
 
 
 class PeakRSS:
