@@ -94,15 +94,16 @@ def run_id(settings: dict, model_file: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def synth_set(name: str, seed: int, per_task: int, tasks: str) -> str:
-    """An AMUSE-Synth set with the offline cues of ``tasks``, built once (``amuse-synth``, ``amuse-cues``)."""
+def synth_set(name: str, seed: int, per_task: int, tasks: str, limit: int | None = None) -> str:
+    """An AMUSE-Synth set with the offline cues of ``tasks`` (of the first ``limit`` records of each, else all),
+    built once (``amuse-synth``, ``amuse-cues``)."""
     root = SCRATCH / "learn" / name
     bin_dir = Path(sys.executable).parent
     if not (root / "records.jsonl").is_file():
         subprocess.run([str(bin_dir / "amuse-synth"), "build", "--out", str(root), "--seed", str(seed),
                         "--per-task", str(per_task)], check=True)
     subprocess.run([str(bin_dir / "amuse-cues"), "--root", str(root), "--tools", "offline", "--tasks", tasks,
-                    "--workers", "2"], check=True)  # existing cue files are kept
+                    "--workers", "2", *(["--limit", str(limit)] if limit else [])], check=True)  # existing files kept
     return str(root)
 
 
