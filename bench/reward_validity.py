@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.root:
         from bench.raft_learning import synth_set
 
-        args.root = synth_set("eval-seed12", 12, 150, ",".join(TASKS), limit=args.per_task * len(TASKS))  # the learning bench's set; a clip gives one record per task
+        # the learning bench's held-out set; a clip gives one record of each task
+        args.root = synth_set("eval-seed12", 12, 150, ",".join(TASKS), limit=args.per_task * len(TASKS))
     root = Path(args.root)
     records = [r for t in TASKS for r in [x for x in load_records(root).records if x["task"] == t][: args.per_task]]
     rows = [record_row(r, root, "guided", "offline") for r in tqdm(records, desc="rows", unit="record")]
