@@ -109,12 +109,16 @@ def label_use(data: DataArguments, rows=None) -> list[str]:
     source's own ``reads_labels``, and, once built, any row whose cues came from the labels (a record's
     own cues may be oracle cues)."""
     out = []
-    labelled_rows = rows is not None and any(labelled(json.loads(r["cues"])) for r in rows.rows)
-    if cue_source(data.cue_source).reads_labels or labelled_rows:
+    if cue_source(data.cue_source).reads_labels or (rows is not None and rows_read_labels(rows)):
         out.append("oracle cues (the perceptual rewards read the ground truth)")
     if "accuracy" in data.rewards:
         out.append("the accuracy reward (reads the answer labels)")
     return out
+
+
+def rows_read_labels(rows) -> bool:
+    """Whether any built row's cues hold ground truth (``record`` cues can be oracle cues)."""
+    return any(labelled(json.loads(r["cues"])) for r in rows.rows)
 
 
 def validate(data: DataArguments, args: RAFTConfig, model_args: ModelConfig) -> None:
@@ -216,10 +220,10 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
                       limit=data.limit, audio=data.audio, rendering=data.rendering)
     if rows.errors:
         log.warning("%d records skipped (first: %s)", len(rows.errors), rows.errors[0])
-    labels = label_use(data, rows)
-    if labels and labels[0].startswith("oracle") and not data.allow_label_cues:
+    if not data.allow_label_cues and rows_read_labels(rows):
         raise ValueError(f"{root}: records whose own cues hold ground truth (cue_source {data.cue_source!r}): pass "
                          "--allow_label_cues true to train on them anyway")
+    labels = label_use(data, rows)
     if labels:
         log.warning("LABELS IN THE REWARDS: %s", "; ".join(labels))
     dataset = to_dataset(rows)
