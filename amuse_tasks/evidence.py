@@ -1,20 +1,19 @@
 """Perception evidence: what tool outputs (or a cue dict, which holds the same outputs) support, one
-function per fact. Label-free: only the question's structured facts (``query``, ``people[].seat``) and
-perception outputs are read, never an answer.
+function per fact and one ``Evidence`` method per task. Label-free: only the question's structured facts
+(``query``, ``people[].seat``) and perception outputs are read, never an answer.
 
-Two readers share it: the rule baseline (``models.baseline_policy``, on tool results it asks for) and
-RAFT's ``consistency`` reward (``raft_trl.rewards``, on a row's cue dict through ``CueEvidence``), so
-the answer a reward calls supported is the answer the baseline would give from the same evidence.
+Two readers share the rules: the rule baseline (``models.baseline_policy.ToolEvidence``, fetching the
+outputs with tool calls) and RAFT's ``consistency`` reward (``CueEvidence``, on a row's cue dict), so the
+answer a reward calls supported is the answer the baseline gives from the same evidence.
 
 Times are seconds from the window start. Faces, utterances and segments have the shapes of the
-``track_faces`` / ``transcribe`` / ``diarize`` results (= cue kinds FC / TR / VS); lip-sync entries
-(LS) are ``{"face", "start", "end", "score"}``.
+``track_faces`` / ``transcribe`` / ``diarize`` results (= cue kinds FC / TR / VS, ``tasks.PERCEPTION``);
+lip-sync entries (LS) are ``{"face", "start", "end", "score"}``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from amuse_tasks.schema import LETTERS
 
@@ -191,17 +190,202 @@ def lip_sync_mean(items: list[dict], face: str, spans: list[tuple[float, float]]
                 den += w
     return num / den if den > 0 else None
 
-# ---- what a cue dict supports (RAFT's consistency reward) ----------------------------------------
-@dataclass
-class CueEvidence:
-    """The answer one row's cues support, by the baseline's rules with the LS entries of the cue dict in
-    place of its lip-sync calls. Each task method returns None when the cues hold no evidence for it."""
+# ---- the rules: what perception supports, one method per task ----------------------------------------
+NSP_LOOK = 0.5  # seconds before the nsp cut in which the next speaker's silent mouth opening is sought
 
-    cues: dict
-    query: dict
-    people: list[dict]
-    options: list[str]
-    duration: float
+
+class Evidence:
+    """The rule book: the answer the perception outputs support for each task, written once.
+
+    Two readers supply the outputs: ``CueEvidence`` (a row's cue dict; RAFT's ``consistency`` reward) and the
+    rule baseline's ``ToolEvidence`` (tool calls in an agent episode). A reader provides ``fetch`` (make cue
+    kinds available; the baseline calls the tools there), ``faces`` / ``utterances`` / ``segments`` and
+    ``lip_syncs`` (scores of (face, start, end) asks); the rules never see where the numbers came from.
+    Task methods return a letter, a list of spans or a reference text, or None when the evidence holds none;
+    ``notes`` says what was found (the baseline's reflection) and ``story`` the csnl setup it linked.
+    """
+
+    def __init__(self, query: dict, people: list[dict], options: list[str], duration: float):
+        self.query, self.people, self.options, self.duration = query or {}, people or [], list(options or []), duration
+        self.notes: list[str] = []
+        self.story: tuple[str | None, int, str] | None = None
+
+    # -- what a reader provides ---------------------------------------------------------------------
+    def fetch(self, *kinds: str, within: dict[str, tuple[float, float]] | None = None) -> None:
+        """Make the outputs of these cue kinds available (``within``: a narrower span for a kind)."""
+
+    faces: list[dict]
+    utterances: list[dict]
+    segments: list[dict]
+
+    def lip_syncs(self, asks: list[tuple[str, float, float]]) -> list[dict | None]:
+        """Per (face, start, end): a lip-sync reading ``{"score", ...}``, or None when there is none."""
+        raise NotImplementedError
+
+    # -- facts over the outputs ---------------------------------------------------------------------
+    def span(self) -> tuple[float, float]:
+        a, b = self.query.get("span") or (0.0, self.duration)
+        return float(a), min(float(b), self.duration)
+
+    def person_of_face(self) -> dict[str, str]:
+        return person_of_face(self.faces, self.people, self.duration)
+
+    def face_of_person(self, person: str | None) -> str | None:
+        return {v: k for k, v in self.person_of_face().items()}.get(person)
+
+    def option(self, text: str | None = None, match=None) -> str | None:
+        return option_letter(self.options, self.query.get("options"), text=text, match=match)
+
+    def speaking_faces(self, spans: list[tuple[float, float]]) -> list[str | None]:
+        """Per span, the face with the highest lip-sync score among the faces visible then. Spans under 0.5 s
+        (a word's timestamps) are widened to 0.5 s around their middle."""
+        spans = [(a, b) if b - a >= 0.5 else (max(0.0, (a + b) / 2 - 0.25), min(self.duration, (a + b) / 2 + 0.25))
+                 for a, b in spans]
+        asks = [(k, f) for k, (a, b) in enumerate(spans)
+                for f in sorted({f["face"] for f in self.faces if f["start"] < b and f["end"] > a})]
+        readings = self.lip_syncs([(f, *spans[k]) for k, f in asks]) if asks else []
+        best: list[tuple[float, str] | None] = [None] * len(spans)
+        for (k, f), r in zip(asks, readings):
+            if r is not None and (best[k] is None or r["score"] > best[k][0]):
+                best[k] = (r["score"], f)
+        for (a, b), bk in zip(spans, best):
+            if bk is not None:
+                self.notes.append(f"Lip sync over {a:.1f}-{b:.1f} s is highest for {bk[1]} ({bk[0]:.2f}).")
+        return [bk[1] if bk else None for bk in best]
+
+    def speaking_face(self, a: float, b: float) -> str | None:
+        return self.speaking_faces([(a, b)])[0]
+
+    def voice_of_face(self, face: str) -> str | None:
+        """The voice whose segments lip-sync best with ``face``: the duration-weighted mean score over the
+        parts of its segments where no other voice is heard (whole segments when every part overlaps)."""
+        segs = self.segments
+        alone = [(s, exclusive(s["start"], s["end"], [o for o in segs if o["voice"] != s["voice"]], fallback=False))
+                 for s in segs]
+        alone = [(s, span) for s, span in alone if span is not None] or [(s, (s["start"], s["end"])) for s in segs]
+        readings = self.lip_syncs([(face, a, b) for _, (a, b) in alone]) if alone else []
+        by_voice: dict[str, list[tuple[float, float]]] = {}
+        for (s, (a, b)), r in zip(alone, readings):
+            by_voice.setdefault(s["voice"], []).append(((r["score"] if r else 0.0) * (b - a), b - a))
+        return max(by_voice, key=lambda v: sum(x for x, _ in by_voice[v]) / max(1e-9, sum(d for _, d in by_voice[v])),
+                   default=None)
+
+    # -- the tasks ----------------------------------------------------------------------------------
+    def avsa(self) -> str | None:
+        """The face with the highest lip-sync score where the quoted voice is heard alone; its person by seat."""
+        a, b = self.span()
+        self.fetch("TR", "FC", within={"TR": (a, b)})
+        utts = [u for u in self.utterances if u["start"] < b and u["end"] > a]
+        own = quote_utterance(utts, self.query.get("quote"))
+        others = [u for u in utts if own is not None and u["voice"] != own["voice"]]
+        face = self.speaking_face(*exclusive(a, b, others))
+        person = self.person_of_face().get(face)
+        self.notes.append(f"{face} speaks then; by seat that is {person}.")
+        return self.option(text=person) if person else None
+
+    def nsp(self) -> str | None:
+        """In the last NSP_LOOK s the face whose lips move with the speech is speaking; of the others, the one
+        whose mouth opens most (silently) speaks next. A cue dict has no mouth-open readings: None there."""
+        self.fetch("VS", "FC")
+        a, b = max(0.0, self.duration - NSP_LOOK), self.duration
+        visible = sorted({f["face"] for f in self.faces if f["start"] < b and f["end"] > a})
+        seen = {f: r for f, r in zip(visible, self.lip_syncs([(f, a, b) for f in visible]) if visible else [])
+                if r is not None}
+        speaking = max(seen, key=lambda f: seen[f]["score"], default=None)
+        ready = {f: r.get("mouth_open", 0.0) for f, r in seen.items() if f != speaking}
+        face = max(ready, key=ready.get) if ready and max(ready.values()) > 0 else None
+        person = self.person_of_face().get(face)
+        self.notes.append(f"{speaking} speaks at the end; {face} ({person}) opens their mouth without speaking."
+                          if face else "Nobody but the speaker moves their mouth before the cut.")
+        return self.option(text=person) if person else None
+
+    def srid(self) -> str | None:
+        """The face speaking during the quoted span; its seat in the later scene."""
+        self.fetch("VS", "FC")
+        face = self.speaking_face(*self.span())
+        t_later = float(self.query.get("scene_start", 0.0))
+        seat = seat_in_scene(self.faces, face, t_later, self.duration)
+        self.notes.append(f"{face} speaks the quote; in the scene from {t_later:.1f} s it sits at {seat}.")
+        return self.option(match=lambda fact: seat_of(fact) == seat) if seat is not None else None
+
+    def stg(self) -> list[tuple[float, float]] | None:
+        """By quote: the best-matching run of utterances (said twice: the run whose lip sync best matches the
+        named person's face). By person: every segment of the voice that lip-syncs best with their face."""
+        quote, name = self.query.get("quote"), self.query.get("person")
+        self.fetch("VS", "TR")
+        if quote:
+            spans = quote_runs(self.utterances, quote)
+            if not spans:
+                self.notes.append("The quote is not in the transcript.")
+                return None
+            span = spans[0]
+            if len(spans) > 1:
+                self.fetch("FC")
+                face = self.face_of_person(name)
+                if face is not None:
+                    readings = self.lip_syncs([(face, a, b) for a, b in spans])
+                    span = max(zip(spans, readings), key=lambda x: x[1]["score"] if x[1] else -1.0)[0]
+                self.notes.append(f"The quote is said {len(spans)} times; {name} ({face}) lip-syncs best at "
+                                  f"{span[0]:.1f}-{span[1]:.1f} s.")
+            else:
+                self.notes.append(f"The quote matches the transcript at {span[0]:.1f}-{span[1]:.1f} s.")
+            return [span]
+        self.fetch("FC")
+        face = self.face_of_person(name)
+        voice = self.voice_of_face(face) if face is not None else None
+        if voice is None:
+            self.notes.append(f"Cannot find the face of {name} or any voice segment.")
+            return None
+        self.notes.append(f"{name} is {face}; its lips move with {voice}.")
+        return [(s["start"], s["end"]) for s in self.segments if s["voice"] == voice]
+
+    def csnl(self) -> str | None:
+        """The earlier utterance sharing most content words with the quoted line (ties: one raising a problem);
+        its speaker by lip sync, its scene by counting cuts."""
+        self.fetch("TR", "FC")
+        setup = setup_utterance(self.utterances, self.query.get("quote"),
+                                float(self.query.get("scene_start", self.duration)))
+        if setup is None:
+            self.notes.append("No earlier speech to link.")
+            return None
+        others = [u for u in self.utterances if u["voice"] != setup["voice"]]
+        face = self.speaking_face(*exclusive(setup["start"], setup["end"], others))
+        person = self.person_of_face().get(face)
+        scene = scene_number(self.faces, setup["start"])
+        self.story = (person, scene, setup["text"])
+        self.notes.append(f'The issue is raised at {setup["start"]:.1f} s ("{setup["text"]}") by {face} ({person}), '
+                          f"scene {scene}.")
+        return self.option(match=lambda fact: fact.get("person") == person and fact.get("scene") == scene)
+
+    def avds(self) -> str | None:
+        """A who-said-what reference, "<person> said: <utterance>." per transcript line of three words or more;
+        each voice named by the face that lip-syncs best over its longest solo stretch."""
+        self.fetch("TR", "VS", "FC")
+        person_of = self.person_of_face()
+        longest: dict[str, tuple[float, float]] = {}
+        for s in self.segments:
+            a, b = exclusive(s["start"], s["end"], [o for o in self.segments if o["voice"] != s["voice"]])
+            if s["voice"] not in longest or b - a > longest[s["voice"]][1] - longest[s["voice"]][0]:
+                longest[s["voice"]] = (a, b)
+        name_of = {voice: person_of[face] for voice, face in zip(longest, self.speaking_faces(list(longest.values())))
+                   if face in person_of}
+        self.notes.append(f"Voices named: {name_of}.")
+        lines = [f"{name_of.get(u['voice'], u['voice'])} said: {u['text'].rstrip('.')}." for u in self.utterances
+                 if len(words(u["text"])) >= 3]
+        return " ".join(lines) or None
+
+    def supported(self, task: str):
+        """The answer the evidence supports for ``task`` (letter, spans or reference text), or None."""
+        return getattr(self, task)()
+
+
+class CueEvidence(Evidence):
+    """The rules over one row's cue dict: LS entries (overlap-weighted, ``lip_sync_mean``) stand in for
+    lip-sync calls; VS falls back to the transcript's voices."""
+
+    def __init__(self, cues: dict, query: dict, people: list[dict], options: list[str], duration: float):
+        super().__init__(query, people, options, duration)
+        self.cues = cues
 
     @property
     def faces(self) -> list[dict]:
@@ -211,91 +395,10 @@ class CueEvidence:
     def utterances(self) -> list[dict]:
         return self.cues.get("TR") or []
 
-    def lip_sync(self, face: str, a: float, b: float) -> float | None:
-        """Overlap-weighted mean LS score of ``face`` over [a, b]; None when no LS entry of it overlaps."""
-        return lip_sync_mean(self.cues.get("LS") or [], face, [(a, b)])
+    @property
+    def segments(self) -> list[dict]:
+        return self.cues.get("VS") or self.utterances
 
-    def speaking_face(self, a: float, b: float) -> str | None:
-        """The face with the highest lip-sync score over [a, b] (widened to 0.5 s when shorter)."""
-        if b - a < 0.5:
-            a, b = max(0.0, (a + b) / 2 - 0.25), min(self.duration, (a + b) / 2 + 0.25)
-        scores = {f: s for f in sorted({i["face"] for i in self.cues.get("LS") or []})
-                  if (s := self.lip_sync(f, a, b)) is not None}
-        return max(scores, key=scores.get) if scores else None
-
-    def voice_span(self, voice: str, a: float, b: float) -> tuple[float, float]:
-        """The part of [a, b] where only ``voice`` is heard (lip sync is clearest there)."""
-        others = [u for u in (self.cues.get("VS") or self.utterances) if u["voice"] != voice]
-        return exclusive(a, b, others)
-
-    def face_of_person(self, person: str | None) -> str | None:
-        return {v: k for k, v in person_of_face(self.faces, self.people, self.duration).items()}.get(person)
-
-    def avsa(self) -> str | None:
-        a, b = self.query.get("span") or (0.0, self.duration)
-        own = quote_utterance([u for u in self.utterances if u["start"] < b and u["end"] > a], self.query.get("quote"))
-        if own is not None:
-            a, b = self.voice_span(own["voice"], a, b)
-        person = person_of_face(self.faces, self.people, self.duration).get(self.speaking_face(a, b))
-        return option_letter(self.options, None, text=person) if person else None
-
-    def srid(self) -> str | None:
-        a, b = self.query.get("span") or (0.0, self.duration)
-        seat = seat_in_scene(self.faces, self.speaking_face(a, b), float(self.query.get("scene_start", 0.0)), self.duration)
-        if seat is None:
-            return None
-        return option_letter(self.options, self.query.get("options"), match=lambda fact: seat_of(fact) == seat)
-
-    def csnl(self) -> str | None:
-        setup = setup_utterance(self.utterances, self.query.get("quote"), float(self.query.get("scene_start", self.duration)))
-        if setup is None:
-            return None
-        face = self.speaking_face(*self.voice_span(setup["voice"], setup["start"], setup["end"]))
-        person = person_of_face(self.faces, self.people, self.duration).get(face)
-        scene = scene_number(self.faces, setup["start"])
-        if person is None:
-            return None
-        return option_letter(self.options, self.query.get("options"),
-                             match=lambda fact: fact.get("person") == person and fact.get("scene") == scene)
-
-    def nsp(self) -> str | None:
-        """Not in a cue dict: the silent mouth opening before the cut is a lip-sync reading over a span
-        no LS entry covers (LS entries follow the voice segments)."""
-        return None
-
-    def person_voice(self, person: str | None) -> str | None:
-        """The voice whose segments lip-sync best with the person's face."""
-        face = self.face_of_person(person)
-        if face is None:
-            return None
-        scores: dict[str, list[float]] = {}
-        for seg in self.cues.get("VS") or self.utterances:
-            s = self.lip_sync(face, *self.voice_span(seg["voice"], seg["start"], seg["end"]))
-            if s is not None:
-                scores.setdefault(seg["voice"], []).append(s)
-        return max(scores, key=lambda v: sum(scores[v]) / len(scores[v])) if scores else None
-
-    def stg(self) -> list[tuple[float, float]] | None:
-        voice = self.person_voice(self.query.get("person"))
-        if voice is None:
-            return None
-        quote = self.query.get("quote")
-        if quote:
-            runs = quote_runs([u for u in self.utterances if u["voice"] == voice], quote)
-            return runs[:1] or None
-        return [(s["start"], s["end"]) for s in self.cues.get("VS") or self.utterances if s["voice"] == voice] or None
-
-    def avds(self) -> str | None:
-        """A who-said-what reference: "<person> said: <utterance>" per transcript line, voices named by lip sync."""
-        names = {}
-        for voice in {u["voice"] for u in self.utterances}:
-            for p in self.people:
-                if self.person_voice(p["label"]) == voice:
-                    names[voice] = p["label"]
-        lines = [f"{names[u['voice']]} said: {u['text'].rstrip('.')}." for u in self.utterances
-                 if u["voice"] in names and len(words(u["text"])) >= 3]
-        return " ".join(lines) or None
-
-    def supported(self, task: str):
-        """The answer the cues support for ``task`` (letter, intervals or reference text), or None."""
-        return getattr(self, task)()
+    def lip_syncs(self, asks: list[tuple[str, float, float]]) -> list[dict | None]:
+        items = self.cues.get("LS") or []
+        return [None if (s := lip_sync_mean(items, face, [(a, b)])) is None else {"score": s} for face, a, b in asks]

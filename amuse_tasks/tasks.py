@@ -8,8 +8,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MODES = ("zeroshot", "guided", "agentic")
-CUE_KINDS = ("TR", "VS", "FC", "LS")
 TOOL_NAMES = ("transcribe", "diarize", "track_faces", "lip_sync", "vad", "face_crop")  # every tool an agent can call
+
+
+@dataclass(frozen=True)
+class PerceptionOutput:
+    """One perception output under each name it has: the cue kind of guided prompts and cue files, the
+    agent's tool, the backend kind of a tools spec (``asr=faster-whisper``) and the list in the tool's result."""
+
+    cue: str
+    tool: str
+    backend_kind: str
+    result_key: str | None  # lip_sync answers one reading per call, no list
+
+
+PERCEPTION = {p.cue: p for p in (
+    PerceptionOutput("TR", "transcribe", "asr", "utterances"),
+    PerceptionOutput("VS", "diarize", "diarize", "segments"),
+    PerceptionOutput("FC", "track_faces", "faces", "faces"),
+    PerceptionOutput("LS", "lip_sync", "lipsync", None),
+)}
+CUE_KINDS = tuple(PERCEPTION)
 
 # The modality ablation, the same in every mode: what removing a modality takes away. Lip sync needs both.
 DROPPABLE = ("audio", "video")

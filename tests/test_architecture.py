@@ -135,3 +135,18 @@ def test_the_cue_stage_has_one_door():
            for target in _imports(path, name) if target.startswith("amuse_tasks.cues.")
            and target.split(".")[2] in ("source", "oracle", "from_tools", "cache", "render")]
     assert bad == []
+
+
+def test_one_perception_output_one_row_of_names():
+    """``tasks.PERCEPTION`` is the one map of a perception output's names; the tools, the backend kinds, the
+    result keys and docs/architecture.md's table all agree with it."""
+    from amuse_tasks.tasks import CUE_KINDS, PERCEPTION, TOOL_NAMES
+    from amuse_tasks.tools import backends
+    from amuse_tasks.tools.toolbox import Toolbox
+
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    for p in PERCEPTION.values():
+        assert p.tool in TOOL_NAMES and callable(getattr(Toolbox, p.tool))
+        assert backends.KIND_OF_TOOL[p.tool] == p.backend_kind in backends.KINDS
+        assert f"| `{p.cue}` | `{p.tool}` | `{p.backend_kind}` |" in doc, p
+    assert CUE_KINDS == tuple(PERCEPTION) == ("TR", "VS", "FC", "LS")

@@ -3,7 +3,7 @@ VS = diarize, FC = track_faces over the whole window, LS = lip_sync of every vis
 
 from __future__ import annotations
 
-from amuse_tasks.tasks import CUE_KINDS
+from amuse_tasks.tasks import CUE_KINDS, PERCEPTION
 
 
 def tool_cues(record: dict, root, *, backends: str | dict = "offline", kinds=CUE_KINDS, cache=None) -> dict:
@@ -19,16 +19,10 @@ def tool_cues(record: dict, root, *, backends: str | dict = "offline", kinds=CUE
     tb = Toolbox.for_record(record, root, backends=backends, cache=cache)
     dur = round(record["end"] - record["start"], 3)
     cues: dict = {"source": f"tools:{tb.tag}", "backends": backends_fingerprint(tb.chosen)}
-    if "TR" in kinds:
-        cues["TR"] = tb.transcribe(0.0, dur)["utterances"]
-    if "VS" in kinds or "LS" in kinds:
-        segments = tb.diarize(0.0, dur)["segments"]
-        if "VS" in kinds:
-            cues["VS"] = segments
-    if "FC" in kinds or "LS" in kinds:
-        faces = tb.track_faces(0.0, dur)["faces"]
-        if "FC" in kinds:
-            cues["FC"] = faces
+    whole = {k: getattr(tb, PERCEPTION[k].tool)(0.0, dur)[PERCEPTION[k].result_key]
+             for k in ("TR", "VS", "FC") if k in kinds or (k != "TR" and "LS" in kinds)}
+    cues.update({k: v for k, v in whole.items() if k in kinds})
+    segments, faces = whole.get("VS", []), whole.get("FC", [])
     if "LS" in kinds:
         cues["LS"] = [{"face": face, "start": seg["start"], "end": seg["end"],
                        "score": tb.lip_sync(face, seg["start"], seg["end"])["score"]}

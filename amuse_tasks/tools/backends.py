@@ -13,11 +13,11 @@ import hashlib
 import importlib
 import json
 
+from amuse_tasks.tasks import PERCEPTION
 from amuse_tasks.tools.base import BackendUnavailable
 
 KINDS = ("asr", "diarize", "faces", "lipsync", "vad")
-KIND_OF_TOOL = {"transcribe": "asr", "diarize": "diarize", "track_faces": "faces", "face_crop": "faces",
-                "lip_sync": "lipsync", "vad": "vad"}
+KIND_OF_TOOL = {**{p.tool: p.backend_kind for p in PERCEPTION.values()}, "face_crop": "faces", "vad": "vad"}
 
 REGISTRY: dict[tuple[str, str], str] = {
     ("asr", "faster-whisper"): "asr_faster_whisper:FasterWhisperASR",

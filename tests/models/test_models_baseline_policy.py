@@ -38,3 +38,28 @@ def test_without_structured_fields_it_answers_from_the_whole_clip(synth_root):
     bare = {k: v for k, v in r.items() if k != "query"}
     answer = _answer(bare, synth_root)
     assert answer.startswith("Answer: ")  # a stated answer, no crash: the span defaults to the whole clip
+
+
+def test_the_baseline_and_the_consistency_reward_share_one_rule_book(synth_root):
+    """The baseline decides from ``evidence.Evidence`` over tool calls, the reward from the same rules over the
+    cue dict the same tools compute: on the default set they give the same answer for every record whose
+    evidence a cue dict holds. nsp needs mouth-open readings no cue dict has (the reward abstains there)."""
+    from amuse_tasks.cues import tool_cues
+    from amuse_tasks.evidence import CueEvidence
+    from amuse_tasks.models.baseline_policy import ToolEvidence
+    from raft_trl.data import question_facts
+
+    differ, checked = [], 0
+    for rec in load_records(synth_root).records:
+        tools = ToolEvidence(rec, Episode(Toolbox.for_record(rec, synth_root, backends="oracle", cache=ToolCache(None))))
+        facts = question_facts(rec)
+        cues = CueEvidence(tool_cues(rec, synth_root, backends="oracle", cache=ToolCache(None)), facts["query"],
+                           facts["people"], rec["options"], facts["duration"])
+        said, supported = tools.supported(rec["task"]), cues.supported(rec["task"])
+        if rec["task"] == "nsp":
+            assert supported is None and said is not None
+        elif rec["task"] in ("avsa", "srid", "csnl", "stg"):
+            checked += 1
+            if said != supported:
+                differ.append((rec["id"], said, supported))
+    assert checked >= 40 and differ == []
