@@ -19,6 +19,7 @@ LAYERS = {
     "amuse_tasks.prompts": 4,
     "amuse_tasks.models": 5, "raft_trl": 5,
     "amuse_tasks.lm_eval_glue": 6,
+    "amuse_tasks.lmms_eval_glue": 7,
     "amuse_tasks.cli": 7,
 }
 

@@ -34,7 +34,9 @@ RUN_IN_CI = {
     "amuse-cues --workers 2": ("--limit 1", False),
 }
 # run by hand before a release (noted in the issue notes), too long for CI: the whole benchmark suite, the main job
-BY_HAND = {"bench/run_all", "bench/run_all --only training", "bash scripts/quickstart.sh", ".venv/bin/python -m pytest -q",
+BY_HAND = {"bench/run_all", "bash scripts/setup_lmms.sh",  # .ci/run builds .venv-lmms; tests/lmms runs the same CLI line
+           '.venv-lmms/bin/lmms-eval --include_path "$(.venv-lmms/bin/python -m amuse_tasks.lmms_eval_glue)" --model dummy '
+           '--model_args "response=Answer: B" --tasks amuse_guided --limit 2 --output_path runs/lmms_dummy --log_samples', "bench/run_all --only training", "bash scripts/quickstart.sh", ".venv/bin/python -m pytest -q",
            "amuse-eval --model amuse-agent --model_args pretrained=smollm2-offline,max_new_tokens=160 --tasks amuse-agentic"}
 BY_HAND_BLOCKS = ("runs/report_demo",)  # docs/builders.md: how docs/report_demo was made (SmolLM2 runs, minutes each)
 
