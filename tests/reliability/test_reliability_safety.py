@@ -57,7 +57,8 @@ def test_importing_every_module_makes_no_network_call(tmp_path):
     # only optional third-party backends may be missing, never one of our own modules
     for name, err in out["failed"].items():
         assert "No module named 'amuse_tasks" not in err and "No module named 'raft_trl" not in err, (name, err)
-    assert set(out["failed"]) <= {"amuse_tasks.tools.faces_insightface"}, out["failed"]
+    # (the lmms-eval pack's task class imports lmms-eval, which lives in .venv-lmms only)
+    assert set(out["failed"]) <= {"amuse_tasks.tools.faces_insightface", "amuse_tasks.lmms_eval_glue.task"}, out["failed"]
 
 
 class _Mark:
