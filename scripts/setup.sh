@@ -27,5 +27,5 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 # SmolLM2 de-quantised once into .venv (plain safetensors; a no-op when it is there): the main job loads it in ~1 s
-.venv/bin/python -c 'from amuse_tasks.models.chat_backbones import smollm2_safetensors as s; s(".venv/share/amuse/smollm2-135m-instruct")'
+.venv/bin/python -c 'from amuse_tasks.models.chat_backbones import SMOLLM2_COPY, smollm2_safetensors; smollm2_safetensors(SMOLLM2_COPY)'
 echo "setup done: $(.venv/bin/python -c 'import torch, lm_eval, trl; print("torch", torch.__version__, "| lm-eval", lm_eval.__version__, "| trl", trl.__version__)')"
