@@ -39,7 +39,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from bench.measure import RESULTS, SCRATCH, md_table, smollm2_dir, write
+from bench.measure import RESULTS, SCRATCH, logged_samples, md_table, smollm2_dir, write
 
 TASKS = ("avsa", "nsp", "srid", "stg", "csnl", "avds")
 SCORE = {"stg": "tiou", "avds": "speaker_f1"}  # else acc_lenient
@@ -131,19 +131,17 @@ def episodes(out: Path, mode: str) -> list[dict]:
 
     rows = []
     for t in TASKS:
-        for f in sorted(out.rglob(f"samples_amuse_{t}_{mode}_*.jsonl")):
-            for line in f.read_text().splitlines():
-                d = json.loads(line)
-                score = d.get(SCORE.get(t, "acc_lenient"))
-                row = {"task": t, "id": d["doc"]["id"], "score": score}
-                if mode == "agentic":
-                    trace = parse_transcript(d["resps"][0][0]).trace or {}
-                    calls = trace.get("calls") or []
-                    row.update(calls=len(calls), valid=sum(bool(c.get("ok")) for c in calls),
-                               formats=[c.get("call_format") or "policy" for c in calls if c.get("name") != "<invalid>"],
-                               seconds=trace.get("seconds"), reminders=trace.get("reminders"),
-                               **{k: d.get(k) for k in ("tool_precision", "tool_recall", "tool_f1")})
-                rows.append(row)
+        for d in logged_samples(out, t, mode, every_run=True):
+            score = d.get(SCORE.get(t, "acc_lenient"))
+            row = {"task": t, "id": d["doc"]["id"], "score": score}
+            if mode == "agentic":
+                trace = parse_transcript(d["resps"][0][0]).trace or {}
+                calls = trace.get("calls") or []
+                row.update(calls=len(calls), valid=sum(bool(c.get("ok")) for c in calls),
+                           formats=[c.get("call_format") or "policy" for c in calls if c.get("name") != "<invalid>"],
+                           seconds=trace.get("seconds"), reminders=trace.get("reminders"),
+                           **{k: d.get(k) for k in ("tool_precision", "tool_recall", "tool_f1")})
+            rows.append(row)
     return rows
 
 

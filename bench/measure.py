@@ -121,3 +121,12 @@ def smollm2_dir() -> Path:
         return smollm2_safetensors(SMOLLM2_COPY)
     except RuntimeError as e:
         raise SystemExit(f"this benchmark needs the SmolLM2 GGUF: {e}") from None
+
+
+def logged_samples(out: Path, task: str, mode: str, *, every_run: bool = False) -> list[dict]:
+    """The samples lm-eval logged (``--log_samples``) under ``out`` for ``amuse_<task>_<mode>``, in doc order: the
+    latest run's, or every run's in file order (``every_run``). The one reader of the benches' sample files."""
+    files = sorted(Path(out).rglob(f"samples_amuse_{task}_{mode}_*.jsonl"))
+    rows = [json.loads(line) for f in (files if every_run else files[-1:]) for line in f.read_text().splitlines()
+            if line.strip()]
+    return rows if every_run else sorted(rows, key=lambda d: d["doc_id"])

@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.measure import SCRATCH, md_table, smollm2_dir, write
+from bench.measure import SCRATCH, logged_samples, md_table, smollm2_dir, write
 
 CHOICE = ("avsa", "nsp", "srid", "csnl")
 TASKS = (*CHOICE, "stg")
@@ -57,8 +57,7 @@ def run(name: str, limit: int) -> dict[str, list[float]]:
         raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
     scores = {}
     for t in TASKS:
-        f = sorted(out.rglob(f"samples_amuse_{t}_{mode}_*.jsonl"))[-1]
-        docs = [json.loads(x) for x in f.read_text().splitlines()]
+        docs = logged_samples(out, t, mode)
         key = "tiou" if t == "stg" else "acc_lenient"
         scores[t] = [float(d[key]) for d in docs]
         if t != "stg":

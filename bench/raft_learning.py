@@ -48,7 +48,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.measure import RESULTS, SCRATCH, md_table, smollm2_dir, write
+from bench.measure import RESULTS, SCRATCH, logged_samples, md_table, smollm2_dir, write
 
 ARMS = ("untrained", "label", "raft", "grpo", "format")  # run order; label is the gate
 REWARDS_OF = {"label": ["accuracy"], "format": ["format"]}  # others: the default label-free list
@@ -201,9 +201,7 @@ def evaluate(model_dir: Path, out: Path, eval_root: str, tasks: list[str], rende
         raise SystemExit(f"lm-eval failed on {model_dir}:\n{proc.stderr[-3000:]}")
     items = {}
     for t in tasks:
-        sample_file = sorted(out.rglob(f"samples_amuse_{t}_guided_*.jsonl"))[-1]
-        docs = [json.loads(line) for line in sample_file.read_text().splitlines() if line.strip()]
-        docs.sort(key=lambda d: d["doc_id"])
+        docs = logged_samples(out, t, "guided")
         items[t] = {"ids": [d["doc"]["id"] for d in docs], "correct": [bool(d["acc_lenient"]) for d in docs],
                     "parse_fail": [bool(d["parse_fail"]) for d in docs]}
     return items
