@@ -15,4 +15,4 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   .venv-lmms/bin/python -m pip install -q -c constraints-lmms.txt -e ".[lmms,perception,offline-models]"
   echo "$WANT" > "$STAMP"
 fi
-echo "lmms setup done: $(.venv-lmms/bin/python -c 'import lmms_eval, av; print("lmms-eval", lmms_eval.__version__, "| av", av.__version__)')"
+echo "lmms setup done: $(.venv-lmms/bin/python -c 'import importlib.metadata as m; print("lmms-eval", m.version("lmms_eval"), "| av", m.version("av"))')"
