@@ -4,6 +4,7 @@ classes, which take a video file: the record's window cut into its own mp4 with 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def window_clip(doc: dict) -> Path:
         cmd += ["-vf", "drawbox=t=fill:color=black"]
     if "audio" in drop:
         cmd += ["-af", "volume=0"]
-    tmp = out.with_suffix(".part.mp4")
+    tmp = out.with_suffix(f".{os.getpid()}.part.mp4")  # processes cutting the same window never share a file
     done = subprocess.run([*cmd, str(tmp)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"record {doc['id']!r}: cutting {ref['video']} [{ref['start']}, {ref['end']}] s failed: "
