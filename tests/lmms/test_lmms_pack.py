@@ -59,5 +59,5 @@ def test_a_run_through_the_cli_scores_like_the_lm_eval_tasks(offline_cues, tmp_p
     if mode == "zeroshot":  # the windows were cut, with the soundtrack muxed in
         from amuse_tasks.media import probe
 
-        clips = sorted((offline_cues / ".lmms_windows").glob("*.mp4"))
+        clips = [c for c in sorted((offline_cues / ".lmms_windows").glob("*.mp4")) if ".part." not in c.name]
         assert clips and all(probe(c).has_audio for c in clips)
