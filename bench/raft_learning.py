@@ -22,9 +22,10 @@ rendering; per-item correctness from ``--log_samples``; accuracy with Wilson 95 
 tests on the same item ids (checked) against ``untrained`` and ``raft`` against ``grpo``.
 
 Resumable per arm: the run id hashes the settings, the code (``raft_trl``, ``amuse_tasks``, ``task_yamls``,
-this script), the library versions and the model file; each finished arm's result and its trained theta_cross
-(fp32 safetensors, a few MB) are kept in git under ``bench/results/raft_learning_runs/<run id>/`` and
-``python -m bench.raft_learning --theta FILE --eval-root DIR`` scores a kept theta_cross on any AMUSE set.
+this script), the library versions and the model file; each finished arm's result is kept in git under
+``bench/results/raft_learning_runs/<run id>/``, its trained theta_cross (fp32 safetensors) beside it when at most
+5 MB, else in the scratch run folder under ``bench/results/tmp``; ``python -m bench.raft_learning --theta FILE
+--eval-root DIR`` scores a kept theta_cross on any AMUSE set.
 Results: ``bench/results/raft_learning.{json,md,png}``.
 
 Two phases, each resumable: (1) on training data only, build the training set and train every arm, the gate first
@@ -207,6 +208,24 @@ def evaluate(model_dir: Path, out: Path, eval_root: str, tasks: list[str], rende
     return items
 
 
+GIT_LIMIT = 5 * 2 ** 20  # bytes: a larger theta_cross stays in the scratch folder, out of git
+
+
+def keep_theta(theta: Path, dest: Path) -> None:
+    """Keep an arm's theta_cross beside its results in git when it is small (the SRA set at 0.5 %: ~2.6 MB);
+    a larger one (5 %: ~27 MB) stays where training wrote it, under ``bench/results/tmp``."""
+    if theta.stat().st_size <= GIT_LIMIT:
+        shutil.copy(theta, dest)
+
+
+def kept_theta(kept: Path, work: Path, arm: str) -> Path:
+    """Where an arm's theta_cross is: beside its results in git, else in the scratch run folder."""
+    for path in (kept / f"{arm}.theta_cross.safetensors", work / arm / "theta_cross.safetensors"):
+        if path.is_file():
+            return path
+    raise SystemExit(f"{arm}: no theta_cross in {kept} or {work / arm}; train the arm again (delete {arm}.train.json)")
+
+
 def theta_model(theta: Path, model_dir: Path, out: Path) -> Path:
     """The base model with a kept theta_cross laid over it, saved as a model folder lm-eval can load."""
     import torch
@@ -371,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
             if child.returncode != 0:
                 raise SystemExit(f"{arm} training failed (exit {child.returncode})")
             kept_train.write_text(child.stdout.strip().splitlines()[-1])
-            shutil.copy(work / arm / "theta_cross.safetensors", kept / f"{arm}.theta_cross.safetensors")
+            keep_theta(work / arm / "theta_cross.safetensors", kept / f"{arm}.theta_cross.safetensors")
         trained[arm] = json.loads(kept_train.read_text())
         if arm == "label":
             passed, gate_line = gate(trained[arm])
@@ -396,7 +415,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"== evaluate {arm}", flush=True)
             path = model_dir if arm == "untrained" else work / arm
             if arm != "untrained" and not (path / "model.safetensors").is_file():  # a later session: the kept theta
-                path = theta_model(kept / f"{arm}.theta_cross.safetensors", model_dir, path)
+                path = theta_model(kept_theta(kept, work, arm), model_dir, path)
             t0 = time.perf_counter()
             scores = evaluate(path, work / f"eval-{arm}", args.eval_root, args.tasks.split(","), args.rendering)
             kept_eval.write_text(json.dumps({**trained[arm], "eval": scores, "eval_seconds": time.perf_counter() - t0}))
