@@ -34,14 +34,12 @@ def _run(cmd: list[str], env: dict) -> float:
 def lm_eval_cmd(out: Path, dtype: str, extra: list[str]) -> list[str]:
     """The quickstart's lm-eval command (scripts/quickstart.sh): bfloat16 from setup.sh's safetensors copy;
     float32 from the GGUF, as the quickstart ran it before."""
-    if dtype == "float32":
-        from amuse_tasks.models.chat_backbones import smollm2_gguf
+    from amuse_tasks.models.chat_backbones import SMOLLM2_COPY, smollm2_gguf
 
+    if dtype == "float32":
         smol, gguf = smollm2_gguf()
         model = f"pretrained={smol},gguf_file={gguf},dtype=float32"
     else:
-        from amuse_tasks.models.chat_backbones import SMOLLM2_COPY
-
         model = f"pretrained={SMOLLM2_COPY},dtype={dtype}"
     return [str(BIN / "amuse-eval"), "run", "--model", "hf", "--model_args",
             model, "--tasks", "amuse-guided", "--apply_chat_template",

@@ -19,6 +19,7 @@ def tool_cues(record: dict, root, *, backends: str | dict = "offline", kinds=CUE
     tb = Toolbox.for_record(record, root, backends=backends, cache=cache)
     dur = round(record["end"] - record["start"], 3)
     cues: dict = {"source": f"tools:{tb.tag}", "backends": backends_fingerprint(tb.chosen)}
+    # each kind's tool over the whole window; LS needs the voice segments and the faces even when not asked for
     whole = {k: getattr(tb, PERCEPTION[k].tool)(0.0, dur)[PERCEPTION[k].result_key]
              for k in ("TR", "VS", "FC") if k in kinds or (k != "TR" and "LS" in kinds)}
     cues.update({k: v for k, v in whole.items() if k in kinds})

@@ -9,12 +9,13 @@ from lmms_eval.api.task import ConfigurableTask
 
 from amuse_tasks.lm_eval_glue.dataset import custom_dataset
 
-SETTINGS_ENV = {"amuse_root": "AMUSE_DATA", "cues": "AMUSE_CUES", "rendering": "AMUSE_RENDERING", "drop": "AMUSE_DROP",
-                "judge": "AMUSE_JUDGE"}
+# the --metadata settings that only lm-eval's --metadata passes; the data root ($AMUSE_DATA), the cue source
+# ($AMUSE_CUES) and the judge ($AMUSE_JUDGE) are read from the environment by custom_dataset's own functions
+SETTINGS_ENV = {"rendering": "AMUSE_RENDERING", "drop": "AMUSE_DROP"}
 
 
 def settings_from_env() -> dict:
-    """The ``custom_dataset`` settings lm-eval takes from ``--metadata``, here from ``$AMUSE_*``."""
+    """The ``custom_dataset`` settings lm-eval takes from ``--metadata`` and the environment does not yet give."""
     return {key: os.environ[env] for key, env in SETTINGS_ENV.items() if os.environ.get(env)}
 
 
