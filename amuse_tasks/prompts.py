@@ -91,7 +91,8 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering
 
     cues: guided mode only, and required there: the cue dict to render (its task's default kinds),
     whose ``source`` is named in the prompt. Ground-truth cues are never a default: a caller who wants
-    them passes ``amuse_tasks.cues.oracle_cues(record)`` (source ``oracle``) by name.
+    them asks for the ``oracle`` tools by name (``amuse_tasks.cues.cue_source('oracle').cues(record, root)``, source
+    ``tools:oracle``).
     rendering: guided mode: ``full`` (default: every cue of the task's kinds, then the step-by-step
     instructions) or ``compact`` (``render_compact_cues``: only the ranges the question names, lip sync
     averaged per face; no step list).
@@ -112,7 +113,7 @@ def build_prompt(record: dict, mode: str, *, cues: dict | None = None, rendering
     elif mode == "guided":
         if cues is None:
             raise ValueError(f"record {record.get('id')!r}: a guided prompt needs its cues (e.g. "
-                             "amuse_tasks.cues.cue_source('offline').cues(record, root), or oracle_cues(record) for the "
+                             "amuse_tasks.cues.cue_source('offline').cues(record, root), or cue_source('oracle') for the "
                              "labelled ground-truth ablation); there is no default")
         source = cues.get("source", "unknown")
         kinds = [k for k in TASKS[task].default_cues if not any(k in DROPPED_CUES[m] for m in drop)]

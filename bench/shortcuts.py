@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from amuse_tasks.cues import oracle_cues
+from amuse_tasks.cues import cue_source
 from amuse_tasks.metrics.answer_span import agentic_answer
 from amuse_tasks.metrics.choice import extract_lenient
 from amuse_tasks.prompts import build_prompt
@@ -73,7 +73,7 @@ def cue_letter_order(record, root):
     """The face with the highest oracle lip-sync score in the asked span, its letter taken as a seat rank."""
     if record["task"] == "csnl":
         return None
-    cues = oracle_cues(record)
+    cues = cue_source("oracle").cues(record, root)
     a, b = _asked_span(record)
     scores: dict[str, float] = {}
     for ls in cues["LS"]:
@@ -117,7 +117,7 @@ def artefact_yellow(record, root):
 def template_csnl(record, root):
     if record["task"] != "csnl":
         return None
-    cues = oracle_cues(record)
+    cues = cue_source("oracle").cues(record, root)
     raised = [u for u in cues["TR"] if _PROBLEM_WORDING.match(u["text"].strip())]
     quote = _QUOTE.search(record["question"])
     payoff = next((u for u in cues["TR"] if quote and u["text"] == quote.group(1)), None)

@@ -12,8 +12,8 @@ target when present).
 
 Cue sources: any ``amuse_tasks.cues.cue_source`` spelling, as lm-eval's guided tasks take it:
 ``offline`` (default), another tool backend spec, ``none``, ``record`` (the record's own cues, else
-the offline tools), or ``oracle`` — the ground truth, which makes the perceptual rewards read the
-labels: only with an explicit opt-in (``raft_trl.train``), and logged as such.
+the offline tools); ``oracle`` (every tool answers from the ground truth) and any spec with an oracle part make
+the perceptual rewards read the labels: only with an explicit opt-in (``raft_trl.train``), and logged as such.
 
 ``overlap_with`` guards the split: a training set that shares clips (ids or media files) with the
 evaluation set is refused unless the caller allows it.

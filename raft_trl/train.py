@@ -50,11 +50,11 @@ class DataArguments:
         default=None, metadata={"help": "Cues for guided prompts and perceptual rewards, the tools of agentic rollouts: "
                                         "any spelling lm-eval's guided tasks take (amuse_tasks.cues.cue_source): a tool "
                                         "backend spec (offline, fast, offline;asr=...), record (the records' cues, else "
-                                        "offline), none, oracle (ground truth). Default: $AMUSE_CUES, else offline. A "
+                                        "offline), none, oracle (the ground-truth tools). Default: $AMUSE_CUES, else offline. A "
                                         "source that reads labels needs --allow_label_cues."})
     allow_label_cues: bool = field(
-        default=False, metadata={"help": "Train on cues that hold ground truth (oracle, a spec with an oracle part, "
-                                         "records whose own cues are oracle cues): the rewards then read the labels; "
+        default=False, metadata={"help": "Train on cues that hold ground truth (oracle, any spec with an oracle part "
+                                         "such as offline;lipsync=oracle, records whose own cues are ground truth): the rewards then read the labels; "
                                          "logged and stated in the model card."})
     rendering: str = field(default="full", metadata={
         "help": "Guided prompts' cue rendering: full (the lm-eval guided tasks' default) or compact (only the times "
@@ -232,9 +232,7 @@ def main(argv: list[str] | None = None) -> RAFTTrainer:
     if data.mode == "agentic":  # rollouts run the real tools on the row's clip (TRL's environment_factory)
         from raft_trl.environment import AmuseToolEnv
 
-        source = cue_source(data.cue_source)
-        tools["environment_factory"] = AmuseToolEnv.factory(backends=source.backends or (
-            "oracle" if source.name == "oracle" else "offline"))
+        tools["environment_factory"] = AmuseToolEnv.factory(backends=cue_source(data.cue_source).backends or "offline")
     trainer = RAFTTrainer(model, reward_functions(data.rewards), args, train_dataset=dataset, **tools,
                           processing_class=processor, peft_config=get_peft_config(model_args),
                           sra_selection=selection, dataset_name=data.dataset_name or f"AMUSE records at {root}",

@@ -131,10 +131,10 @@ def test_nothing_imports_a_cli_module():
 
 def test_the_cue_stage_has_one_door():
     """Only the cue package turns tool outputs or ground truth into cues: everything else goes through
-    ``amuse_tasks.cues`` (its ``__init__``), never into its modules (source, oracle, from_tools, cache, render)."""
+    ``amuse_tasks.cues`` (its ``__init__``), never into its modules (source, from_tools, cache, render)."""
     bad = [f"{name} -> {target}" for name, path in _scripts().items() if not name.startswith("amuse_tasks.cues")
            for target in _imports(path, name) if target.startswith("amuse_tasks.cues.")
-           and target.split(".")[2] in ("source", "oracle", "from_tools", "cache", "render")]
+           and target.split(".")[2] in ("source", "from_tools", "cache", "render")]
     assert bad == []
 
 

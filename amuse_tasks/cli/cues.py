@@ -120,16 +120,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from amuse_tasks.schema import load_records
     from amuse_tasks.cues import cue_source
-    from amuse_tasks.tools.backends import parse_backends
     from amuse_tasks.tools.cache import default_cache_dir
 
     try:
         source = cue_source(args.tools)  # the precedence rule of every entry point
-        chosen = source.backends or parse_backends(source.name)  # oracle: the oracle tool preset's files
     except ValueError as e:
         print(f"amuse-cues: error: {e}", file=sys.stderr)
         return 2
-    tag = source.tag
+    if source.backends is None:
+        print(f"amuse-cues: error: --tools {source.name!r} names no tools (amuse-cues computes tool cues)", file=sys.stderr)
+        return 2
+    chosen, tag = source.backends, source.tag
     from amuse_tasks.default_set import data_root
 
     root = data_root(args.root)

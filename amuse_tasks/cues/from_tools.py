@@ -10,8 +10,8 @@ def tool_cues(record: dict, root, *, backends: str | dict = "offline", kinds=CUE
     """The cue dict of one record computed by the perception tools (``amuse_tasks.tools``).
 
     TR = transcribe, VS = diarize, FC = track_faces over the whole window; LS = lip_sync of every
-    face visible during each voice segment (the same layout as ``oracle_cues``). Raises on a
-    missing backend or broken media (the caller decides whether one record may fail).
+    face visible during each voice segment. With the ``oracle`` backends these are the ground-truth cues (the
+    only ones). Raises on a missing backend or broken media (the caller decides whether one record may fail).
     """
     from amuse_tasks.tools.backends import backends_fingerprint
     from amuse_tasks.tools.toolbox import Toolbox

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from amuse_tasks.cues.cache import read_tool_cues, tool_cues_path
 from amuse_tasks.cues.from_tools import tool_cues
-from amuse_tasks.cues.oracle import oracle_cues
 from amuse_tasks.tools.cache import write_json_atomic
 
 
@@ -17,19 +16,21 @@ CUES_ENV = "AMUSE_CUES"
 DEFAULT_CUES = "offline"
 
 
-NAMED_SOURCES = ("oracle", "none", "record")  # the spellings that are no tool backend spec
+NAMED_SOURCES = ("none", "record")  # the spellings that are no tool backend spec
 
 
 def labelled(cues: dict) -> bool:
-    """Whether a cue dict holds ground truth: oracle cues, or tool cues with an oracle backend among its tools."""
+    """Whether a cue dict holds ground truth: tool cues with an oracle backend among their tools, or a record's own
+    cues that say they are ground truth (``source: oracle``)."""
     kind, _, tag = str(cues.get("source", "")).partition(":")
     return kind == "oracle" or (kind == "tools" and "oracle" in tag.split("+"))
 
 
 class CueSource:
-    """Where a guided prompt's cues come from, parsed and validated once: ``oracle`` (ground truth, the
-    labelled ablation, only by name), ``none`` (cues removed, ablation), ``record`` (the record's own ``cues``
-    field, else the ``offline`` tools), or a tool backend spec (default ``offline``), whose cues are read
+    """Where a guided prompt's cues come from, parsed and validated once: ``none`` (cues removed, ablation),
+    ``record`` (the record's own ``cues`` field, else the ``offline`` tools), or a tool backend spec (default
+    ``offline``; ``oracle``, the ground truth, is the preset whose every tool answers from the record's labels, so
+    ``oracle`` and ``oracle;asr=faster-whisper`` differ only in their transcripts), whose cues are read
     from ``cues/<tag>/<id>.json`` when ``amuse-cues`` wrote them, else computed now (cached) and written
     there. Build it with ``cue_source``; ``name`` travels into the prompt header (the cue dict's ``source``)
     and the lm-eval docs."""
@@ -46,17 +47,13 @@ class CueSource:
 
     @property
     def reads_labels(self) -> bool:
-        """Whether any part of these cues is the ground truth by their spec: ``oracle``, or a spec with an oracle
-        backend (``offline;lipsync=oracle``). ``record`` cues are known only once read (``labelled``). Training
+        """Whether any part of these cues is the ground truth by their spec: a spec with an oracle backend
+        (``oracle``, ``offline;lipsync=oracle``). ``record`` cues are known only once read (``labelled``). Training
         reads these, never the spelling of the spec."""
-        if self.backends is None:
-            return self.name == "oracle"
-        return any(value.partition(":")[0] == "oracle" for value in self.backends.values())
+        return self.backends is not None and any(value.partition(":")[0] == "oracle" for value in self.backends.values())
 
     def cues(self, record: dict, root, *, cache=None) -> dict:
         """The cue dict of one record (window seconds). Raises on a missing backend or broken media."""
-        if self.name == "oracle":
-            return oracle_cues(record)
         if self.name == "none":
             return {"source": "none (cues removed)"}
         if self.name == "record":

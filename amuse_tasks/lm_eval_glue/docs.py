@@ -30,7 +30,7 @@ _GUIDED: dict[tuple, str] = {}  # the prompt of each (root, record, cue source, 
 def doc_to_text_guided(doc: dict) -> str:
     """Guided prompt with the cues of the doc's cue source: tool cues (default ``offline``: read from
     ``cues/offline/<id>.json`` written by ``amuse-cues``, else computed now and cached), ``oracle``
-    (ground truth, the labelled ablation) or ``none`` (cues removed). A record whose perception fails
+    (the tools that answer from the ground truth, the labelled ablation) or ``none`` (cues removed). A record whose perception fails
     gets an empty, labelled cue block instead of stopping the run; a missing backend or a bug stops it.
     lm-eval asks for a doc's text more than once (its first doc when the task loads, then every doc when the
     requests are built): the cue stage runs once per doc and setting, the text is kept."""

@@ -48,7 +48,7 @@ def test_all_18_load_with_docs(loaded, synth_root):
         tid = name.split("_")[1]
         assert len(task.eval_docs) == n_records[tid] > 0, name
         assert all(d["task"] == tid for d in task.eval_docs)
-        assert task.config.metadata["version"] == 2.4
+        assert task.config.metadata["version"] == 2.5
 
 
 @pytest.mark.parametrize("name", ALL_TASK_NAMES)

@@ -10,7 +10,7 @@ from raft_trl import rewards
 from raft_trl.data import build_rows
 from raft_trl.temporal_coherence import row_windows, stamped_lines
 
-CUES = {"source": "oracle",
+CUES = {"source": "tools:oracle",
         "TR": [{"voice": "VOICE_1", "start": 0.0, "end": 2.5, "text": "we should leave before the rain"},
                {"voice": "VOICE_2", "start": 2.8, "end": 5.0, "text": "the car is not ready yet"}],
         "VS": [{"voice": "VOICE_1", "start": 0.0, "end": 2.5}, {"voice": "VOICE_2", "start": 2.8, "end": 5.0}],
@@ -157,7 +157,7 @@ def test_wrong_answers_never_beat_right_ones_and_echoes_never_beat_a_bare_correc
 def test_cue_evidence_supports_the_labels_with_oracle_cues(synth_root):
     """The evidence the reward uses is the rule baseline's: with ground-truth cues it finds the labelled
     option on AMUSE-Synth (the upper bound; the offline tools' rate is in bench/results/reward_validity)."""
-    from amuse_tasks.cues import oracle_cues
+    from amuse_tasks.cues import cue_source
     from amuse_tasks.evidence import CueEvidence
     from amuse_tasks.schema import load_records
     from raft_trl.data import question_facts
@@ -167,7 +167,7 @@ def test_cue_evidence_supports_the_labels_with_oracle_cues(synth_root):
         if rec["task"] not in ("avsa", "srid", "csnl"):
             continue
         facts = question_facts(rec)
-        ev = CueEvidence(oracle_cues(rec), facts["query"], facts["people"], rec["options"], facts["duration"])
+        ev = CueEvidence(cue_source("oracle").cues(rec, synth_root), facts["query"], facts["people"], rec["options"], facts["duration"])
         hits.setdefault(rec["task"], []).append(ev.supported(rec["task"]) == rec["answer"])
     assert {t: sum(h) / len(h) for t, h in hits.items()} == {"avsa": 1.0, "srid": 1.0, "csnl": 1.0}
 
@@ -192,7 +192,7 @@ def test_format_and_accuracy_use_the_task_table():
 
 
 def test_records_become_prompts_of_the_evaluation(records_root):
-    from amuse_tasks.cues import oracle_cues
+    from amuse_tasks.cues import cue_source
     from amuse_tasks.prompts import agent_system_prompt, build_prompt
     from amuse_tasks.schema import load_records
 
@@ -202,7 +202,7 @@ def test_records_become_prompts_of_the_evaluation(records_root):
     recs = {r["id"]: r for r in load_records(records_root, strict=False).records}
     for row in rows.rows:
         assert row["prompt"] == [{"role": "user", "content": build_prompt(recs[row["record_id"]], "guided",
-                                                                        cues=oracle_cues(recs[row["record_id"]]))}]
+                                                                        cues=cue_source("oracle").cues(recs[row["record_id"]], records_root))}]
     stg = next(r for r in rows.rows if r["task"] == "stg")
     assert json.loads(stg["answer"]) == [[2.8, 5.0]]  # window seconds, as in the record and the answers
     assert rows.rows[0]["reference_trace"].startswith("VOICE_2") and rows.rows[1]["reference_trace"] is None

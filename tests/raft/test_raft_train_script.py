@@ -115,13 +115,13 @@ def test_every_spelling_that_reads_labels_is_stated_and_refused_without_opt_in(s
     assert label_use(DataArguments(cue_source="fast")) == []
 
 
-def test_records_whose_own_cues_are_oracle_cues_count_as_label_use(records_root):
-    from amuse_tasks.cues import oracle_cues
+def test_records_whose_own_cues_are_ground_truth_count_as_label_use(records_root):
+    from amuse_tasks.cues import cue_source
     from raft_trl.data import Rows, record_row
     from raft_trl.train import DataArguments, label_use
 
     rec = json.loads((records_root / "records.jsonl").read_text().splitlines()[0])
-    rec["cues"] = oracle_cues(rec)
+    rec["cues"] = cue_source("oracle").cues(rec, records_root)
     rows = Rows(rows=[record_row(rec, records_root, "guided", "record")])
     assert label_use(DataArguments(cue_source="record"), rows) == [
         "oracle cues (the perceptual rewards read the ground truth)"]

@@ -67,14 +67,14 @@ def test_bad_backend_spec_and_missing_backend_exit_2(small_root, capsys):
 def test_guided_cues_sources(small_root):
     root, keep = small_root
     rec = keep[0]
-    assert cue_source("oracle").cues(rec, root)["source"] == "oracle"
     assert cue_source("none").cues(rec, root) == {"source": "none (cues removed)"}
     path = root / tool_cues_path("oracle", rec["id"])
     assert not path.exists()
-    fresh = cue_source("oracle;asr=oracle").cues(rec, root)  # a tool spec (oracle backends): computed and written
+    fresh = cue_source("oracle").cues(rec, root)  # ground truth is a tool spec (the oracle preset): computed, written
     assert path.exists() and fresh["source"] == "tools:oracle"
+    assert cue_source("oracle;asr=oracle").cues(rec, root) == fresh  # the same spec spelled out, the same file
     path.write_text(json.dumps({**fresh, "TR": []}), encoding="utf-8")
-    assert cue_source("oracle;asr=oracle").cues(rec, root)["TR"] == []  # read back, not recomputed
+    assert cue_source("oracle").cues(rec, root)["TR"] == []  # read back, not recomputed
 
 
 def test_the_cue_spec_is_parsed_once_for_every_doc_and_toolbox(small_root, monkeypatch):
