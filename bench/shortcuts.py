@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from amuse_tasks.cues import cue_source
-from amuse_tasks.metrics.answer_span import agentic_answer
 from amuse_tasks.metrics.choice import extract_lenient
+from amuse_tasks.metrics.task_answer import read_answer
 from amuse_tasks.prompts import build_prompt
 from amuse_tasks.schema import LETTERS, load_records
 from amuse_tasks.tasks import TASKS
@@ -153,7 +153,7 @@ def baseline(record, root, tools: str, cache) -> str | None:
 
     ep = Episode(Toolbox.for_record(record, root, backends=tools, cache=cache))
     BaselinePolicy().run({**record, ROOT_KEY: str(root)}, build_prompt(record, "agentic"), ep)
-    return extract_lenient(agentic_answer(ep.transcript()), len(record["options"]), record["options"])
+    return read_answer(record["task"], ep.transcript(), record["options"], mode="agentic").letter
 
 
 def score(letter: str | None, record: dict) -> float:

@@ -48,9 +48,8 @@ from functools import lru_cache
 
 from amuse_tasks.evidence import CueEvidence, lip_sync_mean
 from amuse_tasks.intervals import union
-from amuse_tasks.metrics.answer_span import agentic_answer, final_answer, model_text
-from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.speaker_f1 import speaker_f1
+from amuse_tasks.metrics.task_answer import TaskAnswer, read_answer
 from amuse_tasks.metrics.temporal import parse_intervals, tiou
 from amuse_tasks.metrics.wer import wer
 from amuse_tasks.tasks import TASKS
@@ -194,10 +193,9 @@ def diarization(completions, cues, prompts=None, **kwargs) -> list[float]:
     return _score_each(prompts, completions, cues, score)
 
 
-def _answer_text(text: str, mode: str, task: str) -> str | None:
-    """The scored part of a reply, as the evaluation takes it; tool blocks are never an answer."""
-    rest = TASKS[task].is_text
-    return agentic_answer(text, rest=rest) if mode == "agentic" else final_answer(model_text(text), rest=rest)
+def _answer(completion, mode: str, task: str, options) -> TaskAnswer:
+    """The answer of a completion, as the evaluation reads it; tool blocks are never an answer."""
+    return read_answer(task, _text(completion), list(options or []), mode=mode)
 
 
 def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: A001 - the reward's name
@@ -212,14 +210,14 @@ def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: 
                       "<tool_response>" not in text]  # a tool result the model wrote itself
             out.append(sum(checks) / len(checks))
             continue
-        answer = _answer_text(text, m, t)
+        answer = _answer(completion, m, t, opts)
         spec = TASKS[t]
         if spec.is_choice:
-            ok = extract_strict(answer, len(opts)) is not None
+            ok = answer.strict is not None
         elif spec.is_intervals:
-            ok = bool(parse_intervals(answer))
+            ok = bool(answer.intervals)
         else:
-            ok = len(_words(answer or "")) >= 5
+            ok = len(_words(answer.text or "")) >= 5
         out.append(float(ok))
     return out
 
@@ -235,14 +233,14 @@ def consistency(completions, mode, task, options, cues, question_facts, **kwargs
         if supported is None:
             out.append(None)
             continue
-        answer = _answer_text(_text(completion), m, t)
+        answer = _answer(completion, m, t, opts)
         spec = TASKS[t]
         if spec.is_choice:
-            agree = float(extract_lenient(answer, len(opts), opts) == supported)
+            agree = float(answer.letter == supported)
         elif spec.is_intervals:
-            agree = tiou(parse_intervals(answer), supported)
+            agree = tiou(list(answer.intervals), supported)
         else:
-            agree = speaker_f1(answer, supported, [p["label"] for p in facts.get("people") or []])
+            agree = speaker_f1(answer.text, supported, [p["label"] for p in facts.get("people") or []])
         out.append(2.0 * agree - 1.0)
     return out
 
@@ -272,13 +270,12 @@ def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float |
     """Task accuracy from the label: choice letter (lenient extraction), tIoU for intervals, None for text."""
     out = []
     for completion, m, t, opts, ans in zip(completions, mode, task, options, answer):
-        text = _answer_text(_text(completion), m, t)
-        label = json.loads(ans)
+        answer, label = _answer(completion, m, t, opts), json.loads(ans)
         spec = TASKS[t]
         if spec.is_choice:
-            out.append(float(extract_lenient(text, len(opts), opts) == label))
+            out.append(float(answer.letter == label))
         elif spec.is_intervals:
-            out.append(tiou(parse_intervals(text), [tuple(iv) for iv in label]))
+            out.append(tiou(list(answer.intervals), [tuple(iv) for iv in label]))
         else:
             out.append(None)
     return out

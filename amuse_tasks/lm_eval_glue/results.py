@@ -4,19 +4,19 @@ Each task returns only its own metrics (the templates declare them): choice task
 ``acc_strict``/``acc_lenient``/``parse_fail``/``parse_fail_strict``; ``stg`` ``tiou`` (x100),
 ``r@0.3/0.5/0.7``, ``off_by_one``, ``parse_fail``; ``avds`` the captioning metrics of the
 available backend plus ``speaker_f1``.  Every mode scores only the final answer
-(``metrics.answer_span``: ``<answer>`` tag, else the last ``Answer:`` line, else the whole reply;
-agentic: no tag and no line = no answer); agentic tasks add the tool-use metrics.
+(``metrics.task_answer.read_answer``, the rewards' extraction too: ``<answer>`` tag, else the last ``Answer:``
+line, else the whole reply; agentic: no tag and no line = no answer); agentic tasks add the tool-use metrics.
 """
 
 from __future__ import annotations
 
 from amuse_tasks.lm_eval_glue.docs import reference_intervals
 from amuse_tasks.lm_eval_glue.judge import judge_scores
-from amuse_tasks.metrics.answer_span import agentic_answer, final_answer
+from amuse_tasks.metrics.answer_span import agentic_answer
 from amuse_tasks.metrics.captioning import COCO_METRICS, PYTHON_METRICS, caption_backend, corpus_scores
-from amuse_tasks.metrics.choice import extract_lenient, extract_strict
 from amuse_tasks.metrics.speaker_f1 import speaker_f1
-from amuse_tasks.metrics.temporal import parse_intervals, score_intervals
+from amuse_tasks.metrics.task_answer import read_answer
+from amuse_tasks.metrics.temporal import score_intervals
 from amuse_tasks.metrics.tool_use import tool_metrics
 from amuse_tasks.tasks import TASKS
 
@@ -26,21 +26,18 @@ def score_answer(doc: dict, answer: str | None) -> dict:
     return {**_task_metrics(doc, answer), **judge_scores(doc, answer)}
 
 
-def _task_metrics(doc: dict, answer: str | None) -> dict:
-    spec = TASKS[doc["task"]]
+def _task_metrics(doc: dict, reply: str | None) -> dict:
+    spec, answer = TASKS[doc["task"]], read_answer(doc["task"], reply, doc.get("options"))
     if spec.is_choice:
-        n, gold = len(doc["options"]), doc["answer"]
-        strict, lenient = extract_strict(answer, n), extract_lenient(answer, n, doc["options"])
-        return {"acc_strict": float(strict == gold), "acc_lenient": float(lenient == gold),
-                "parse_fail": float(lenient is None), "parse_fail_strict": float(strict is None)}
+        gold = doc["answer"]
+        return {"acc_strict": float(answer.strict == gold), "acc_lenient": float(answer.letter == gold),
+                "parse_fail": float(answer.letter is None), "parse_fail_strict": float(answer.strict is None)}
     if spec.is_intervals:
-        pred = parse_intervals(final_answer(answer))
-        return {**score_intervals(pred, reference_intervals(doc)), "parse_fail": float(not pred)}
-    answer = final_answer(answer, rest=True)
-    pair = (answer or "", doc["answer"])
+        return {**score_intervals(list(answer.intervals), reference_intervals(doc)), "parse_fail": float(not answer.intervals)}
+    pair = (answer.text or "", doc["answer"])
     names = COCO_METRICS if caption_backend() == "coco" else PYTHON_METRICS
     labels = [p["label"] for p in doc.get("people", [])]
-    return {**dict.fromkeys(names, pair), "speaker_f1": speaker_f1(answer, doc["answer"], labels)}
+    return {**dict.fromkeys(names, pair), "speaker_f1": speaker_f1(answer.text, doc["answer"], labels)}
 
 
 def process_results(doc: dict, results: list[str]) -> dict:

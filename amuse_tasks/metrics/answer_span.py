@@ -56,8 +56,8 @@ def without_answers(text: str) -> str:
 
 
 def answer_tag(text: str | None) -> str | None:
-    """Content of the last ``<answer>...</answer>``, stripped; None when there is none."""
-    found = tag_blocks(text or "", _ANSWER_TAG)
+    """Content of the last ``<answer>...</answer>`` of the model's own text, stripped; None when there is none."""
+    found = tag_blocks(model_text(text or ""), _ANSWER_TAG)
     return found[-1].strip() if found else None
 
 
@@ -82,9 +82,11 @@ def answer_line(text: str | None, rest: bool = False) -> str | None:
 
 
 def final_answer(text: str | None, rest: bool = False) -> str | None:
-    """The scored part of a reply: ``<answer>`` tag, else ``Answer:`` line, else the whole reply."""
+    """The scored part of a reply: ``<answer>`` tag, else ``Answer:`` line, else the whole reply (tool blocks
+    removed)."""
     if text is None:
         return None
+    text = model_text(text)
     tagged = answer_tag(text)
     if tagged is not None:
         return tagged
