@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from amuse_tasks.schema import RECORDS_FILE, SCHEMA_VERSION
-from amuse_tasks.synth.build import SYNTH_VERSION, build_dataset
+from amuse_tasks.synth.dataset import SYNTH_VERSION, build_dataset
 
 DEFAULT_CONFIG = {"seed": 0, "per_task": 10, "min_speakers": 2, "max_speakers": 5, "overlap": 0.28}
 # The default training set (raft_trl): the same recipe on another seed, so it shares no clip with

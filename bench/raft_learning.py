@@ -9,7 +9,7 @@ tokens, TRL's "grpo" loss normalisation and the trainable subset (the SRA mask o
 | untrained | - | - |
 | label | ``RAFTTrainer`` | ``accuracy`` alone (reads the labels: the positive control, and the gate) |
 | raft | ``RAFTTrainer`` (centred softmax weights) | the default label-free list |
-| grpo | TRL ``GRPOTrainer`` (group-normalised advantages) | the default label-free list |
+| grpo | TRL's ``GRPOTrainer`` (group-normalised advantages), one prefill per prompt as RAFT (``raft_trl.SharedPrefillGRPOTrainer``) | the default label-free list |
 | format | ``RAFTTrainer`` | ``format`` only (control: no reward reads the answer) |
 
 The gate: ``label`` runs first; it passes when, on the *training* prompts, its accuracy reward rose (mean of
@@ -132,9 +132,9 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
-    from raft_trl import RAFTConfig, RAFTTrainer
+    from raft_trl import RAFTConfig, RAFTTrainer, SharedPrefillGRPOTrainer
     from raft_trl.data import build_rows, to_dataset
     from raft_trl.rewards import DEFAULT_REWARDS, reward_functions
     from raft_trl.sra import freeze_all_but, select_theta_cross
@@ -154,8 +154,8 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     letters_before = letter_distribution(model, tok, dataset)
     if arm == "grpo":  # the same theta_cross RAFT picks, frozen the same way
         freeze_all_but(model, select_theta_cross(model, args.sra_budget))
-        trainer = GRPOTrainer(model, reward_functions(names), GRPOConfig(**common), train_dataset=dataset,
-                              processing_class=tok)
+        trainer = SharedPrefillGRPOTrainer(model, reward_functions(names), GRPOConfig(**common),
+                                           train_dataset=dataset, processing_class=tok)
     else:
         config = RAFTConfig(**common, sra=True, sra_budget=args.sra_budget, reward_temperature=args.temperature)
         trainer = RAFTTrainer(model, reward_functions(names), config, train_dataset=dataset, processing_class=tok)

@@ -177,7 +177,7 @@ def audit(root: Path, tools: tuple[str, ...] = ("oracle",), cache=None) -> dict:
 def main(argv: list[str] | None = None) -> None:
     from bench.measure import md_table, write
 
-    from amuse_tasks.synth.build import build_dataset
+    from amuse_tasks.synth.dataset import build_dataset
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=101, help="a seed other than the default set's (0)")

@@ -1,7 +1,7 @@
 """Benchmark 5: AMUSE-Synth generation speed, as seconds of clip produced per wall second.
 
 Each repeat builds a fresh dataset (seeds differ, so clip lengths differ a little) through
-``amuse_tasks.synth.build.build_dataset``; the speed-up is clip seconds / build seconds.
+``amuse_tasks.synth.dataset.build_dataset``; the speed-up is clip seconds / build seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--clips", type=int, default=4, help="clips per build (each serves one record of each task)")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
-    from amuse_tasks.synth.build import build_dataset
+    from amuse_tasks.synth.dataset import build_dataset
 
     speed, build_s, clip_s = [], [], []
     for seed in range(args.repeats):

@@ -10,7 +10,8 @@ extension points of ``trl_compat.GRPOHooks``, never TRL's private methods.
 - ``beta > 0`` keeps TRL's KL term against the reference model.
 - L_temp reads the decoder's last hidden states with a forward hook during the loss forward
   (TRL's fused LM head returns no hidden states).
-- Audio and video features of the prompts are carried into every log-prob forward (``media_forward.py``).
+- Audio and video features of the prompts are carried into every log-prob forward (``media_forward.py``); text
+  prompts run once for their K samples (``shared_grpo.SharedPrefillGRPOTrainer``, the base).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from raft_trl.config import RAFTConfig
 from raft_trl.master_weights import MasterWeights
 from raft_trl.media_forward import MEDIA_KEYS, audio_placeholder_as_image_token, media_logps, media_rows
 from raft_trl.objective import best_of_k, combined_rewards, softmax_weights, weight_stats
-from raft_trl.shared_prefill import cut_at_eos, shared_generate, shared_logps, worth_sharing
+from raft_trl.shared_grpo import SharedPrefillGRPOTrainer
 from raft_trl.sra import Selection, freeze_all_but, select_theta_cross, total_params
 from raft_trl.temporal_coherence import batch_row_windows, temporal_loss
-from raft_trl.trl_compat import (ADVANTAGES, COMPLETION_MASK, TOOL_MASK, GRPOHooks, create_model_from_path, loss_mask,
+from raft_trl.trl_compat import (ADVANTAGES, COMPLETION_MASK, TOOL_MASK, create_model_from_path, loss_mask,
                                  training_a_quantised_base)
 
 
@@ -40,7 +41,7 @@ def _last_hidden(output) -> torch.Tensor:
     return hidden if hidden is not None else output[0]
 
 
-class RAFTTrainer(GRPOHooks):
+class RAFTTrainer(SharedPrefillGRPOTrainer):
     """Reasoning-Acting-Feedback Training (RAFT, AMUSE) on TRL's GRPOTrainer; see the module docstring.
 
     Extra argument ``sra_selection``: a theta_cross chosen beforehand (e.g. by
@@ -126,37 +127,15 @@ class RAFTTrainer(GRPOHooks):
     def prompt_fields(self, fields: dict, n_rows: int) -> None:
         self.active_media = media_rows(fields, n_rows) or None
 
-    # ---- one prefill per prompt (shared_prefill.py) -----------------------------------------------
-    def sharing(self) -> bool:
-        """Whether prompts may be shared: on (``shared_prefill``), plain transformers generation, no sharded model."""
-        return (self.args.shared_prefill and not self.use_vllm and not self.use_transformers_continuous_batching
-                and not (self.is_deepspeed_enabled or self.is_fsdp_enabled))
-
-    def generate_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
-        if (not self.sharing() or images or multimodal_fields or has_tool_images
-                or len({tuple(p) for p in prompt_ids}) == len(prompt_ids)):
-            return super().generate_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
-        with self.generation_model() as model:
-            completions = shared_generate(model, prompt_ids, self.text_tokenizer.pad_token_id, self.generation_config)
-        return cut_at_eos(completions, self.eos_token_ids), None
-
+    # ---- log-probs: media carried in; otherwise the shared prefill (SharedPrefillGRPOTrainer) or TRL's path ----
     def token_logps(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None, compute_entropy=False,
                     compute_aux_loss=False, **kwargs):
-        # DDP pairs each forward with one backward: the two forwards of a shared prefill run in one process only
-        share = (not self.active_media and all(v is None for v in kwargs.values()) and not compute_aux_loss
-                 and self.sharing() and self.accelerator.num_processes == 1
-                 and not self.args.gradient_checkpointing and worth_sharing(input_ids[:, :-logits_to_keep]))
-        if share:
-            logps, ent = shared_logps(model, input_ids, attention_mask, logits_to_keep, compute_entropy,
-                                      self.temperature, self.accelerator.autocast, self.captured_hidden)
-            self.last_logps = logps.detach()
-            return logps, ent, None
-        if not self.active_media:
-            logps, ent, aux = super().token_logps(model, input_ids, attention_mask, logits_to_keep, batch_size,
-                                                  compute_entropy, compute_aux_loss, **kwargs)
-        else:
+        if self.active_media:
             logps, ent, aux = media_logps(model, self.active_media, input_ids, attention_mask, logits_to_keep,
                                           batch_size, compute_entropy, self.temperature, self.accelerator.autocast)
+        else:
+            logps, ent, aux = super().token_logps(model, input_ids, attention_mask, logits_to_keep, batch_size,
+                                                  compute_entropy, compute_aux_loss, **kwargs)
         self.last_logps = logps.detach()
         return logps, ent, aux
 

@@ -30,7 +30,7 @@ def format_stats(stats: dict) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from amuse_tasks.synth.build import build_dataset
+    from amuse_tasks.synth.dataset import build_dataset
 
     try:
         stats = build_dataset(args.out, seed=args.seed, per_task=args.per_task, min_speakers=args.min_speakers,

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from amuse_tasks.models.args import as_bool
 from amuse_tasks.models.distributed import RankedLM, pick_device
 from amuse_tasks.models.episode import Episode
-from amuse_tasks.schema import media_reference as record_media
+from amuse_tasks.schema import media_reference
 from amuse_tasks.tasks import DROPPED_TOOLS, parse_drop
 from amuse_tasks.tools.calls import CALL_TIMEOUT
 
@@ -34,14 +34,14 @@ log = logging.getLogger(__name__)
 
 
 
-def media_reference(instance) -> dict:
+def request_media(instance) -> dict:
     """The media reference of an agentic request (third request arg), else built from the doc."""
     if len(instance.args) > 2 and isinstance(instance.args[2], dict):
         for key in ("audio", "visual"):
             refs = instance.args[2].get(key) or []
             if refs and isinstance(refs[0], dict):
                 return refs[0]
-    return record_media(instance.doc)
+    return media_reference(instance.doc)
 
 
 def disabled_tools(drop: str | None) -> dict[str, str]:
@@ -112,7 +112,7 @@ class AmuseAgentLM(RankedLM, LM):
         for inst in tqdm(requests, desc=f"amuse-agent[{self.backbone_name}]", disable=disable_tqdm or self._rank != 0):
             doc, prompt = inst.doc, inst.args[0]
             try:
-                ref = media_reference(inst)
+                ref = request_media(inst)
                 toolbox = Toolbox(Clip.from_reference(ref, record=doc), self.tools, self.tool_cache,
                                   call_timeout=self.call_timeout)
                 disabled, offered, schemas = self.disabled, self.offered, self.schemas

@@ -1,5 +1,5 @@
 """AMUSE-Synth: deterministic synthetic multi-speaker clips with exact ground truth."""
 
-from amuse_tasks.synth.build import build_dataset
+from amuse_tasks.synth.dataset import build_dataset
 
 __all__ = ["build_dataset"]

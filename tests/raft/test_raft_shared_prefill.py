@@ -6,15 +6,29 @@ import pytest
 import torch
 from raft_fixtures import make_qwen2, prompt_dataset, raft_args, text_reward
 
-from raft_trl import RAFTTrainer
+from raft_trl import RAFTTrainer, SharedPrefillGRPOTrainer
 
 
-@pytest.mark.parametrize("temporal_weight", [0.0, 0.5])
-def test_shared_prompt_loss_and_gradient_equal_the_unshared_path(tmp_path, tiny_tokenizer, temporal_weight):
-    model = make_qwen2(tiny_tokenizer)
+def _trainer(kind: str, tmp_path, tokenizer, temporal_weight: float):
+    """RAFT (its objective, L_temp on or off), or plain GRPO (TRL's advantages and loss) with the shared prefill."""
+    model = make_qwen2(tokenizer)
     args = raft_args(tmp_path, temporal_weight=temporal_weight, per_device_train_batch_size=8, max_completion_length=10,
-                     generation_kwargs={"sequence_bias": [[[tiny_tokenizer.eos_token_id], 3.0]]})  # ragged lengths
-    trainer = RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2), processing_class=tiny_tokenizer)
+                     generation_kwargs={"sequence_bias": [[[tokenizer.eos_token_id], 3.0]]})  # ragged lengths
+    if kind == "raft":
+        return RAFTTrainer(model, [text_reward], args, train_dataset=prompt_dataset(2), processing_class=tokenizer)
+    from trl import GRPOConfig
+
+    config = GRPOConfig(**{k: getattr(args, k) for k in ("output_dir", "use_cpu", "num_generations", "seed",
+                                                          "per_device_train_batch_size", "max_completion_length",
+                                                          "max_steps", "report_to", "gradient_checkpointing",
+                                                          "generation_kwargs", "bf16")})  # fp32, as RAFT on a CPU
+    return SharedPrefillGRPOTrainer(model, [text_reward], config, train_dataset=prompt_dataset(2),
+                                    processing_class=tokenizer)
+
+
+@pytest.mark.parametrize("kind, temporal_weight", [("raft", 0.0), ("raft", 0.5), ("grpo", 0.0)])
+def test_shared_prompt_loss_and_gradient_equal_the_unshared_path(tmp_path, tiny_tokenizer, kind, temporal_weight):
+    trainer = _trainer(kind, tmp_path, tiny_tokenizer, temporal_weight)
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
     inputs = trainer.prepare_batch(next(iter(trainer.get_train_dataloader())))

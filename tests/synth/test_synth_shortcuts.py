@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from amuse_tasks.synth.build import build_dataset
+from amuse_tasks.synth.dataset import build_dataset
 from bench.shortcuts import CHOICE_TASKS, GUESSERS, audit
 
 SEED = 202  # not the default set's seed (0), nor the one the bench table reports (101)
