@@ -284,6 +284,20 @@ def paired(a: dict, b: dict, tasks: list[str]) -> str:
     return f"+{x}/-{y}, p={p:.3f}"
 
 
+def compare(a: str, b: str, tasks: list[str]) -> str:
+    """McNemar of two scored arms of kept runs (``<run id>/<arm>``) on the same item ids: arms of different runs
+    (other code) compare only where the evaluation is the same, so the untrained scores of both runs are checked
+    to be the same item by item first."""
+    runs = RESULTS / "raft_learning_runs"
+    ra, rb = (json.loads((runs / f"{x}.json").read_text()) for x in (a, b))
+    base_a, base_b = (runs / x.split("/")[0] / "untrained.json" for x in (a, b))
+    if base_a != base_b and (not base_a.is_file() or not base_b.is_file() or correct_of(json.loads(base_a.read_text()), tasks)
+                             != correct_of(json.loads(base_b.read_text()), tasks)):
+        raise SystemExit(f"{a} and {b}: their runs' untrained scores differ or are missing: the evaluations differ")
+    (acc_a, *_), (acc_b, *_) = acc_of(ra, tasks), acc_of(rb, tasks)
+    return f"{a} {acc_a:.3f} vs {b} {acc_b:.3f}: {paired(ra, rb, tasks)}"
+
+
 def report(results: dict, args, rid: str, gate_line: str) -> None:
     """The table of the arms scored so far, and the training curves of every trained arm."""
     tasks = args.tasks.split(",")
@@ -353,9 +367,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--arms", default=",".join(ARMS))
     ap.add_argument("--force", action="store_true", help="run the other arms even when the gate failed")
     ap.add_argument("--theta", help="score this kept theta_cross on --eval-root and exit")
+    ap.add_argument("--compare", nargs=2, metavar="RUN/ARM", help="McNemar of two kept, scored arms on the same item ids "
+                    "(e.g. 7fe4c6d14f22/raft 32c01b5dbeb1/grpo; across runs only when their untrained scores agree)")
     ap.add_argument("--arm", choices=ARMS, help="(internal) train one arm in this process")
     ap.add_argument("--out", help="(internal)")
     args = ap.parse_args(argv)
+    if args.compare:
+        print(compare(*args.compare, args.tasks.split(",")))
+        return
     model_dir = smollm2_dir()
     if args.theta:
         out = SCRATCH / "raft_learning" / "theta" / Path(args.theta).stem
