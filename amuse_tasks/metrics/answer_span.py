@@ -55,47 +55,45 @@ def without_answers(text: str) -> str:
     return text[:opening.start()] if opening else text
 
 
-def answer_tag(text: str | None) -> str | None:
+def _answer_tag(own: str) -> str | None:
     """Content of the last ``<answer>...</answer>`` of the model's own text, stripped; None when there is none."""
-    found = tag_blocks(model_text(text or ""), _ANSWER_TAG)
+    found = tag_blocks(own, _ANSWER_TAG)
     return found[-1].strip() if found else None
 
 
-def answer_line(text: str | None, rest: bool = False) -> str | None:
-    """What follows the last ``Answer:`` marker: that line (or the next non-empty one when the
-    marker ends its line); with ``rest`` everything after the marker. None when there is none."""
-    if not text:
-        return None
-    text = model_text(text)
+def _answer_line(own: str, rest: bool = False) -> str | None:
+    """What follows the last ``Answer:`` marker of the model's own text: that line (or the next non-empty one when
+    the marker ends its line); with ``rest`` everything after the marker. None when there is none."""
     last = None
-    for last in _ANSWER_LINE.finditer(text):
+    for last in _ANSWER_LINE.finditer(own):
         pass
     if last is None:
         return None
     if rest:
-        return text[last.start(1):].strip()
+        return own[last.start(1):].strip()
     line = last.group(1).strip()
     if not line:
-        following = [ln.strip() for ln in text[last.end():].splitlines() if ln.strip()]
+        following = [ln.strip() for ln in own[last.end():].splitlines() if ln.strip()]
         line = following[0] if following else ""
     return line
 
 
 def final_answer(text: str | None, rest: bool = False) -> str | None:
     """The scored part of a reply: ``<answer>`` tag, else ``Answer:`` line, else the whole reply (tool blocks
-    removed)."""
+    removed, once, for all three)."""
     if text is None:
         return None
-    text = model_text(text)
-    tagged = answer_tag(text)
+    own = model_text(text)
+    tagged = _answer_tag(own)
     if tagged is not None:
         return tagged
-    marked = answer_line(text, rest=rest)
-    return marked if marked is not None else text
+    marked = _answer_line(own, rest=rest)
+    return marked if marked is not None else own
 
 
 def agentic_answer(text: str | None, rest: bool = False) -> str | None:
     """The scored part of an agent transcript: ``<answer>`` tag, else the last ``Answer:`` line of
     the model's own text; None when neither exists (the agent gave no answer)."""
-    tagged = answer_tag(text)
-    return tagged if tagged is not None else answer_line(text, rest=rest)
+    own = model_text(text or "")
+    tagged = _answer_tag(own)
+    return tagged if tagged is not None else _answer_line(own, rest=rest)
