@@ -1,8 +1,9 @@
 """Does RAFT learn? Every arm trained from one start in one run, evaluated on the same held-out items (v2).
 
-All arms share the model (SmolLM2-135M-Instruct, offline), the training prompts (guided, offline tool
-cues, the ``compact`` rendering), K, prompts per step, steps, a constant learning rate, generated
-tokens, TRL's "grpo" loss normalisation and the trainable subset (the SRA mask of ``raft_trl.sra``):
+All arms share the model (``--model``: SmolLM2-135M-Instruct, or Qwen2.5-Coder-0.5B-Instruct for measurement
+only; both offline), the training prompts (guided, offline tool cues, the ``compact`` rendering), K, prompts per
+step, steps, a constant learning rate, generated tokens, TRL's "grpo" loss normalisation and the trainable subset
+(the SRA mask of ``raft_trl.sra``):
 
 | arm | trainer | rewards |
 |---|---|---|
@@ -49,11 +50,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench.measure import RESULTS, SCRATCH, logged_samples, md_table, smollm2_dir, write
+from bench.measure import RESULTS, SCRATCH, logged_samples, md_table, write
 
 ARMS = ("untrained", "label", "raft", "grpo", "format")  # run order; label is the gate
 REWARDS_OF = {"label": ["accuracy"], "format": ["format"]}  # others: the default label-free list
-SETTINGS = ("train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature",
+MODELS = {"smollm2": "SmolLM2-135M-Instruct", "qwen0.5b": "Qwen2.5-Coder-0.5B-Instruct"}  # bench.agent_models.model_dir names
+SETTINGS = ("model", "train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature",
             "sra_budget", "rendering")
 
 
@@ -322,7 +324,7 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
                            + " ".join(f"{x:.2f}" for x in r.get("letters_after") or []), f"{tv:.3f}",
                            f"{r.get('s_per_step', 0):.0f}", f"{100 * r['trainable_fraction']:.2f} %"])
     missing = [a for a in args.arms.split(",") if a not in scored]
-    md = (f"Run `{rid}`. SmolLM2-135M-Instruct, guided {', '.join(tasks)} ({args.rendering} rendering); every arm "
+    md = (f"Run `{rid}`. {MODELS[args.model]}, guided {', '.join(tasks)} ({args.rendering} rendering); every arm "
           f"trained {args.steps} steps from the same start ({args.prompts_per_step} prompts x K={args.k} per step, "
           f"{args.tokens} generated tokens, constant lr {args.lr}, SRA budget {args.sra_budget}, TRL's 'grpo' loss "
           f"normalisation, RAFT temperature {args.temperature}) on `{Path(args.train_root).name}` with offline tool "
@@ -339,11 +341,18 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
              "\n\nHeld-out: no arm scored yet.")
           + (f"\n\nNot scored yet: {', '.join(missing)} (resume with the same command).\n" if missing else "\n")
           + ("\n![reward and held-out accuracy](raft_learning.png)\n" if rows else ""))
+    name = results_name(args.model)
     if rows:
-        plot(scored, RESULTS / "raft_learning.png", tasks)
-    write("raft_learning", "Does RAFT learn? Arms at equal compute on held-out items",
+        plot(scored, RESULTS / f"{name}.png", tasks)
+    md = md.replace("(raft_learning.png)", f"({name}.png)")
+    write(name, "Does RAFT learn? Arms at equal compute on held-out items",
           {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_scored": list(scored), "gate": gate_line},
           results, md)
+
+
+def results_name(model: str) -> str:
+    """``bench/results/<name>.{json,md,png}``: one file set per model (SmolLM2's keeps the first name)."""
+    return "raft_learning" if model == "smollm2" else f"raft_learning_{model}"
 
 
 def _mean5(xs: list, end: int) -> float:
@@ -355,6 +364,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--train-root", help="training AMUSE set (default: AMUSE-Synth seed 11, 80 clips)")
     ap.add_argument("--eval-root", help="held-out AMUSE set on another seed (default: AMUSE-Synth seed 12, 150 clips)")
+    ap.add_argument("--model", default="smollm2", choices=list(MODELS),
+                    help="the policy every arm starts from (qwen0.5b: measurement only, the GGUF of a PyPI package)")
     ap.add_argument("--tasks", default="avsa,srid", help="guided choice tasks to train and evaluate")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--prompts-per-step", type=int, default=8)
@@ -375,7 +386,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.compare:
         print(compare(*args.compare, args.tasks.split(",")))
         return
-    model_dir = smollm2_dir()
+    from bench.agent_models import model_dir as named_model_dir
+
+    model_dir = named_model_dir(args.model)
     if args.theta:
         out = SCRATCH / "raft_learning" / "theta" / Path(args.theta).stem
         scores = evaluate(theta_model(Path(args.theta), model_dir, out), out / "eval", str(Path(args.eval_root).resolve()),
