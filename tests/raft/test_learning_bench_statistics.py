@@ -1,0 +1,67 @@
+"""The learning bench's verdicts (bench/raft_learning.py): Wilson intervals, exact McNemar, the gate, and the
+pairing checks that keep arms of different evaluations from being compared. Hand-computed cases."""
+
+import json
+
+import pytest
+
+import bench.raft_learning as learning
+
+
+def test_wilson_interval_matches_the_hand_computed_one():
+    lo, hi = learning.wilson(5, 10)  # centre 0.5, half-width 1.96 * sqrt(0.025 + 0.009604) / 1.38416
+    assert lo == pytest.approx(0.236590, abs=1e-6) and hi == pytest.approx(0.763410, abs=1e-6)
+    assert learning.wilson(0, 10)[0] == 0.0 and learning.wilson(10, 10)[1] == pytest.approx(1.0)
+    assert learning.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_mcnemar_counts_only_the_discordant_items_and_gives_the_exact_two_sided_p():
+    a = [True] * 9 + [False] + [True] * 5 + [False] * 5  # 9 only-a, 1 only-b, 5 both, 5 neither
+    b = [False] * 9 + [True] + [True] * 5 + [False] * 5
+    only_a, only_b, p = learning.mcnemar(a, b)
+    assert (only_a, only_b) == (9, 1)
+    assert p == pytest.approx(2 * (1 + 10) / 2 ** 10)  # 2 * P(X <= 1), X ~ Bin(10, 1/2)
+    assert learning.mcnemar(b, a)[2] == pytest.approx(p)
+    assert learning.mcnemar([True, False], [True, False]) == (0, 0, 1.0)
+
+
+def _arm(accuracy: list[float], before: list[float], after: list[float]) -> dict:
+    return {"curves": {"reward": accuracy, "accuracy": accuracy}, "letters_before": before, "letters_after": after}
+
+
+def test_the_gate_needs_both_a_rising_accuracy_and_a_moved_letter_distribution():
+    flat = [0.25, 0.25, 0.25, 0.25]
+    moved = [0.40, 0.20, 0.20, 0.20]  # total variation 0.15
+    rising = [0.1] * 5 + [0.3] * 5
+    assert learning.gate(_arm(rising, flat, moved))[0]
+    assert not learning.gate(_arm(rising, flat, [0.27, 0.25, 0.24, 0.24]))[0]  # TV 0.02: the policy did not move
+    assert not learning.gate(_arm(rising[::-1], flat, moved))[0]  # accuracy fell
+    assert "FAILED" in learning.gate(_arm(rising[::-1], flat, moved))[1]
+
+
+def _scored(ids: list[str], correct: list[bool]) -> dict:
+    return {"eval": {"avsa": {"ids": ids, "correct": correct, "parse_fail": [False] * len(ids)}}}
+
+
+def test_arms_are_paired_only_on_the_same_item_ids():
+    a, b = _scored(["x", "y"], [True, False]), _scored(["y", "x"], [True, False])
+    with pytest.raises(SystemExit, match="same items"):
+        learning.paired(a, b, ["avsa"])
+    assert learning.paired(a, _scored(["x", "y"], [False, False]), ["avsa"]) == "+1/-0, p=1.000"
+
+
+def test_compare_refuses_runs_whose_untrained_scores_differ(tmp_path, monkeypatch):
+    monkeypatch.setattr(learning, "RESULTS", tmp_path)
+    ids = ["r1", "r2", "r3"]
+    for run, untrained in (("run1", [False, False, True]), ("run2", [False, False, True]), ("run3", [True, False, True])):
+        (tmp_path / "raft_learning_runs" / run).mkdir(parents=True)
+        (tmp_path / "raft_learning_runs" / run / "untrained.json").write_text(json.dumps(_scored(ids, untrained)))
+        (tmp_path / "raft_learning_runs" / run / "arm.json").write_text(json.dumps(_scored(ids, [True, True, False])))
+    assert learning.compare("run1/arm", "run2/untrained", ["avsa"]) == "run1/arm 0.667 vs run2/untrained 0.333: +2/-1, p=1.000"
+    with pytest.raises(SystemExit, match="untrained scores differ"):
+        learning.compare("run1/arm", "run3/arm", ["avsa"])
+
+
+def test_each_model_writes_its_own_results_files():
+    assert learning.results_name("smollm2") == "raft_learning"
+    assert learning.results_name("qwen0.5b") == "raft_learning_qwen0.5b"
