@@ -97,11 +97,12 @@ def mmm(s: dict, scale: float = 1.0, fmt: str | None = None) -> str:
     return f"{f(s['median'] * scale)} ({f(s['min'] * scale)}-{f(s['max'] * scale)})"
 
 
-def write(name: str, title: str, config: dict, results: dict, markdown: str) -> Path:
-    """Write ``<name>.json`` (everything) and ``<name>.md`` (the README table with its context)."""
+def write(name: str, title: str, config: dict, results: dict, markdown: str, module: str | None = None) -> Path:
+    """Write ``<name>.json`` (everything) and ``<name>.md`` (the README table with its context); ``module``: the
+    ``bench.<module>`` that made them when it is not ``name``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {"benchmark": name, "title": title, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": "python -m bench." + name + " " + " ".join(sys.argv[1:]), "machine": machine(),
+            "command": "python -m bench." + (module or name) + " " + " ".join(sys.argv[1:]), "machine": machine(),
             "versions": versions(), "config": config}
     (RESULTS / f"{name}.json").write_text(json.dumps({**meta, "results": results}, indent=2, default=str) + "\n")
     m = meta["machine"]

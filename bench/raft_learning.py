@@ -347,7 +347,7 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
     md = md.replace("(raft_learning.png)", f"({name}.png)")
     write(name, "Does RAFT learn? Arms at equal compute on held-out items",
           {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_scored": list(scored), "gate": gate_line},
-          results, md)
+          results, md, module="raft_learning")
 
 
 def results_name(model: str) -> str:
