@@ -324,6 +324,7 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
                            + " ".join(f"{x:.2f}" for x in r.get("letters_after") or []), f"{tv:.3f}",
                            f"{r.get('s_per_step', 0):.0f}", f"{100 * r['trainable_fraction']:.2f} %"])
     missing = [a for a in args.arms.split(",") if a not in scored]
+    name = results_name(args.model)
     md = (f"Run `{rid}`. {MODELS[args.model]}, guided {', '.join(tasks)} ({args.rendering} rendering); every arm "
           f"trained {args.steps} steps from the same start ({args.prompts_per_step} prompts x K={args.k} per step, "
           f"{args.tokens} generated tokens, constant lr {args.lr}, SRA budget {args.sra_budget}, TRL's 'grpo' loss "
@@ -340,11 +341,9 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
                                                                "raft vs grpo"], rows) if rows else
              "\n\nHeld-out: no arm scored yet.")
           + (f"\n\nNot scored yet: {', '.join(missing)} (resume with the same command).\n" if missing else "\n")
-          + ("\n![reward and held-out accuracy](raft_learning.png)\n" if rows else ""))
-    name = results_name(args.model)
+          + (f"\n![reward and held-out accuracy]({name}.png)\n" if rows else ""))
     if rows:
         plot(scored, RESULTS / f"{name}.png", tasks)
-    md = md.replace("(raft_learning.png)", f"({name}.png)")
     write(name, "Does RAFT learn? Arms at equal compute on held-out items",
           {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_scored": list(scored), "gate": gate_line},
           results, md, module="raft_learning")
