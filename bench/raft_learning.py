@@ -80,6 +80,24 @@ def mcnemar(a: list[bool], b: list[bool]) -> tuple[int, int, float]:
     return only_a, only_b, min(1.0, 2 * tail)
 
 
+def paired_difference(a: list[bool], b: list[bool], z: float = 1.96) -> tuple[float, float, float]:
+    """Accuracy of a minus accuracy of b on the same items, with Newcombe's square-and-add 95 % interval for paired
+    proportions (1998, method 10: the two Wilson intervals combined through the correlation of the pairs)."""
+    n = len(a)
+    both = sum(x and y for x, y in zip(a, b))
+    only_a, only_b = sum(x and not y for x, y in zip(a, b)), sum(y and not x for x, y in zip(a, b))
+    neither = n - both - only_a - only_b
+    pa, pb = (both + only_a) / n, (both + only_b) / n
+    (la, ua), (lb, ub) = wilson(both + only_a, n, z), wilson(both + only_b, n, z)
+    margins = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    cross = both * neither - only_a * only_b
+    # Newcombe's correction: a positive association counts only beyond n/2
+    phi = 0.0 if margins == 0 else (cross - n / 2 if cross > n / 2 else min(cross, 0)) / math.sqrt(margins)
+    lo = pa - pb - math.sqrt((pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2)
+    hi = pa - pb + math.sqrt((ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2)
+    return pa - pb, lo, hi
+
+
 def run_id(settings: dict, model_file: Path) -> str:
     """Settings, code (``raft_trl``, ``amuse_tasks``, ``task_yamls``, this script), library versions and the model
     file's bytes: results of different code, libraries or weights are never merged."""
@@ -282,8 +300,10 @@ def acc_of(r: dict, tasks: list[str]) -> tuple[float, float, float]:
 def paired(a: dict, b: dict, tasks: list[str]) -> str:
     if ids_of(a, tasks) != ids_of(b, tasks):
         raise SystemExit("McNemar needs the same items in the same order: the arms were evaluated on different items")
-    x, y, p = mcnemar(correct_of(a, tasks), correct_of(b, tasks))
-    return f"+{x}/-{y}, p={p:.3f}"
+    ca, cb = correct_of(a, tasks), correct_of(b, tasks)
+    x, y, p = mcnemar(ca, cb)
+    d, lo, hi = paired_difference(ca, cb)
+    return f"+{x}/-{y}, p={p:.3f}; {d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
 
 
 def compare(a: str, b: str, tasks: list[str]) -> str:
@@ -331,7 +351,8 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
           f"normalisation, RAFT temperature {args.temperature}) on `{Path(args.train_root).name}` with offline tool "
           f"cues; held-out `{Path(args.eval_root).name}` (no clip shared with the training set), scored through "
           "lm-eval on every item (lenient accuracy, Wilson 95 % interval; McNemar: items only this arm / only the other "
-          "arm got right, exact two-sided p, on the same item ids).\n\n"
+          "arm got right, exact two-sided p, on the same item ids; then this arm's accuracy minus the other's with "
+          "Newcombe's 95 % interval for paired proportions).\n\n"
           f"Gate (positive control, training prompts only): {gate_line}\n\n"
           "Training (reward and the label arm's accuracy reward: mean of the first and last five steps; letters: mean "
           "p(A, B, C, D) after \"Answer:\" on 32 training prompts, before -> after, and their total variation):\n\n"

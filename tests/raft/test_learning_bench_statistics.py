@@ -47,7 +47,21 @@ def test_arms_are_paired_only_on_the_same_item_ids():
     a, b = _scored(["x", "y"], [True, False]), _scored(["y", "x"], [True, False])
     with pytest.raises(SystemExit, match="same items"):
         learning.paired(a, b, ["avsa"])
-    assert learning.paired(a, _scored(["x", "y"], [False, False]), ["avsa"]) == "+1/-0, p=1.000"
+    assert learning.paired(a, _scored(["x", "y"], [False, False]), ["avsa"]).startswith("+1/-0, p=1.000; +0.500 [")
+
+
+def test_paired_difference_interval_matches_the_published_newcombe_square_and_add_interval():
+    # Fagerland, Lydersen & Laake (2017), the paired 2x2 table of Cavo et al. (2012): 59 both, 6 only a, 16 only b,
+    # 80 neither; Newcombe's square-and-add interval -0.0621 (-0.1186 to -0.0046)
+    a = [True] * 59 + [True] * 6 + [False] * 16 + [False] * 80
+    b = [True] * 59 + [False] * 6 + [True] * 16 + [False] * 80
+    d, lo, hi = learning.paired_difference(a, b, z=1.959964)
+    assert (round(d, 4), round(lo, 4), round(hi, 4)) == (-0.0621, -0.1186, -0.0046)
+    d, lo, hi = learning.paired_difference(b, a, z=1.959964)  # swapping the arms mirrors the interval
+    assert (round(d, 4), round(lo, 4), round(hi, 4)) == (0.0621, 0.0046, 0.1186)
+    same = [True, False] * 10
+    d, lo, hi = learning.paired_difference(same, same)
+    assert d == 0.0 and lo < 0.0 < hi  # no discordant pair: no difference, but the interval is not a point
 
 
 def test_compare_refuses_runs_whose_untrained_scores_differ(tmp_path, monkeypatch):
@@ -57,7 +71,8 @@ def test_compare_refuses_runs_whose_untrained_scores_differ(tmp_path, monkeypatc
         (tmp_path / "raft_learning_runs" / run).mkdir(parents=True)
         (tmp_path / "raft_learning_runs" / run / "untrained.json").write_text(json.dumps(_scored(ids, untrained)))
         (tmp_path / "raft_learning_runs" / run / "arm.json").write_text(json.dumps(_scored(ids, [True, True, False])))
-    assert learning.compare("run1/arm", "run2/untrained", ["avsa"]) == "run1/arm 0.667 vs run2/untrained 0.333: +2/-1, p=1.000"
+    assert learning.compare("run1/arm", "run2/untrained", ["avsa"]).startswith(
+        "run1/arm 0.667 vs run2/untrained 0.333: +2/-1, p=1.000; +0.333 [")
     with pytest.raises(SystemExit, match="untrained scores differ"):
         learning.compare("run1/arm", "run3/arm", ["avsa"])
 
