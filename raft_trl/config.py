@@ -102,6 +102,19 @@ class RAFTConfig(GRPOConfig):
                           "place audio tokens in time windows."},
     )
 
+    collapse_entropy_floor: float = field(
+        default=0.0,
+        metadata={"help": "Stop training (raft_trl.CollapseStop) once the policy has collapsed for `collapse_patience` "
+                          "logged steps in a row: its mean token entropy (TRL's logged `entropy`) below this floor, or "
+                          "every prompt's K rewards tied (`frac_reward_zero_std` = 1: no reward signal left). "
+                          "0 (default) turns the guard off."},
+    )
+    collapse_patience: int = field(
+        default=3,
+        metadata={"help": "Logged steps in a row that must show a collapse before `collapse_entropy_floor` stops "
+                          "training."},
+    )
+
     shared_prefill: bool = field(
         default=True,
         metadata={"help": "Run each prompt once for its K samples, in generation and in the loss forward (its cache "
@@ -171,6 +184,12 @@ class RAFTConfig(GRPOConfig):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 problems.append(f"{name} must be a finite number > 0, got {value!r}")
+        if not (isinstance(self.collapse_entropy_floor, (int, float)) and math.isfinite(self.collapse_entropy_floor)
+                and self.collapse_entropy_floor >= 0):
+            problems.append("collapse_entropy_floor must be a finite number >= 0 (0: off), "
+                            f"got {self.collapse_entropy_floor!r}")
+        if not (isinstance(self.collapse_patience, int) and self.collapse_patience >= 1):
+            problems.append(f"collapse_patience must be an integer >= 1, got {self.collapse_patience!r}")
         if self.align_target not in ALIGN_TARGETS:
             problems.append(f"align_target must be one of {ALIGN_TARGETS}, got {self.align_target!r}")
         if not (isinstance(self.sra_budget, (int, float)) and 0 < self.sra_budget <= 1):

@@ -7,7 +7,8 @@ extension points of ``trl_compat.GRPOHooks``, never TRL's private methods.
 - L_align on the best-of-K candidate is folded into the same advantages (``+ align_weight * K`` on
   the best row, when one row alone has the best reward); on a reference trace it is an extra forward
   in ``policy_loss``.
-- ``beta > 0`` keeps TRL's KL term against the reference model.
+- ``beta > 0`` keeps TRL's KL term against the reference model; ``collapse_entropy_floor > 0`` adds
+  ``CollapseStop``, which ends a run whose policy has collapsed.
 - L_temp reads the decoder's last hidden states with a forward hook during the loss forward
   (TRL's fused LM head returns no hidden states).
 - Audio and video features of the prompts are carried into every log-prob forward (``media_forward.py``); text
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from raft_trl.collapse import CollapseStop
 from raft_trl.config import RAFTConfig
 from raft_trl.master_weights import MasterWeights
 from raft_trl.media_forward import MEDIA_KEYS, audio_placeholder_as_image_token, media_logps, media_rows
@@ -90,6 +92,8 @@ class RAFTTrainer(SharedPrefillGRPOTrainer):
             for n, p in self.model.named_parameters():
                 if n in dtypes and p.dtype != dtypes[n]:
                     p.data = p.data.to(dtypes[n])
+        if args.collapse_entropy_floor > 0:
+            self.add_callback(CollapseStop(args.collapse_entropy_floor, args.collapse_patience))
         self.trainable_parameters = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         self.total_parameters = total_params(self.model)
         self.trainable_fraction = self.trainable_parameters / max(self.total_parameters, 1)
