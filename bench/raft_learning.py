@@ -56,7 +56,7 @@ ARMS = ("untrained", "label", "raft", "grpo", "format")  # run order; label is t
 REWARDS_OF = {"label": ["accuracy"], "format": ["format"]}  # others: the default label-free list
 MODELS = {"smollm2": "SmolLM2-135M-Instruct", "qwen0.5b": "Qwen2.5-Coder-0.5B-Instruct"}  # bench.agent_models.model_dir names
 SETTINGS = ("model", "train_root", "eval_root", "tasks", "steps", "prompts_per_step", "k", "tokens", "lr", "temperature",
-            "sra_budget", "rendering")
+            "sra_budget", "rendering", "collapse_floor")
 
 
 def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -154,7 +154,7 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig
 
-    from raft_trl import RAFTConfig, RAFTTrainer, SharedPrefillGRPOTrainer
+    from raft_trl import CollapseStop, RAFTConfig, RAFTTrainer, SharedPrefillGRPOTrainer
     from raft_trl.data import build_rows, to_dataset
     from raft_trl.rewards import DEFAULT_REWARDS, reward_functions
     from raft_trl.sra import freeze_all_but, select_theta_cross
@@ -175,10 +175,13 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     if arm == "grpo":  # the same theta_cross RAFT picks, frozen the same way
         freeze_all_but(model, select_theta_cross(model, args.sra_budget))
         trainer = SharedPrefillGRPOTrainer(model, reward_functions(names), GRPOConfig(**common),
-                                           train_dataset=dataset, processing_class=tok)
+                                           train_dataset=dataset, processing_class=tok,
+                                           callbacks=[CollapseStop(args.collapse_floor)] if args.collapse_floor else None)
     else:
-        config = RAFTConfig(**common, sra=True, sra_budget=args.sra_budget, reward_temperature=args.temperature)
+        config = RAFTConfig(**common, sra=True, sra_budget=args.sra_budget, reward_temperature=args.temperature,
+                            collapse_entropy_floor=args.collapse_floor)
         trainer = RAFTTrainer(model, reward_functions(names), config, train_dataset=dataset, processing_class=tok)
+    guard = next((c for c in trainer.callback_handler.callbacks if isinstance(c, CollapseStop)), None)
     trainable = {n: p for n, p in trainer.model.named_parameters() if p.requires_grad}
     total = sum(p.numel() for p in trainer.model.parameters())
     t0 = time.perf_counter()
@@ -195,7 +198,7 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     return {"seconds": seconds, "curves": curves, "trainable_fraction": sum(p.numel() for p in trainable.values()) / total,
             "rewards": names, "train_records": len(rows.rows), "letters_before": letters_before,
             "letters_after": letter_distribution(trainer.model, tok, dataset),
-            "s_per_step": seconds / max(1, trainer.state.global_step)}
+            "s_per_step": seconds / max(1, trainer.state.global_step), "collapse_stop": guard and guard.stopped}
 
 
 def gate(r: dict) -> tuple[bool, str]:
@@ -343,6 +346,7 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
                            " ".join(f"{x:.2f}" for x in r.get("letters_before") or []) + " -> "
                            + " ".join(f"{x:.2f}" for x in r.get("letters_after") or []), f"{tv:.3f}",
                            f"{r.get('s_per_step', 0):.0f}", f"{100 * r['trainable_fraction']:.2f} %"])
+    stops = [f"{arm}: {r['collapse_stop']}" for arm, r in results.items() if r.get("collapse_stop")]
     missing = [a for a in args.arms.split(",") if a not in scored]
     name = results_name(args.model)
     md = (f"Run `{rid}`. {MODELS[args.model]}, guided {', '.join(tasks)} ({args.rendering} rendering); every arm "
@@ -358,6 +362,7 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
           "p(A, B, C, D) after \"Answer:\" on 32 training prompts, before -> after, and their total variation):\n\n"
           + md_table(["arm", "rewards", "reward", "train accuracy", "letters A B C D", "TV", "s/step", "trainable"],
                      train_rows)
+          + (f"\n\nStopped by the collapse guard (floor {args.collapse_floor}): {'; '.join(stops)}" if stops else "")
           + ("\n\nHeld-out:\n\n" + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained",
                                                                "raft vs grpo"], rows) if rows else
              "\n\nHeld-out: no arm scored yet.")
@@ -395,6 +400,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sra-budget", type=float, default=0.005, help="theta_cross budget (every arm)")
     ap.add_argument("--rendering", default="compact", choices=["full", "compact"])
     ap.add_argument("--temperature", type=float, default=0.5, help="RAFT's reward temperature T")
+    ap.add_argument("--collapse-floor", type=float, default=0.0,
+                    help="stop an arm whose policy collapsed (raft_trl.CollapseStop: logged entropy under this floor, or "
+                         "every group tied, 3 steps in a row); 0: off, every arm runs all its steps")
     ap.add_argument("--arms", default=",".join(ARMS))
     ap.add_argument("--force", action="store_true", help="run the other arms even when the gate failed")
     ap.add_argument("--theta", help="score this kept theta_cross on --eval-root and exit")
