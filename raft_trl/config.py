@@ -46,7 +46,7 @@ class RAFTConfig(GRPOConfig):
     )
     learning_rate: float = field(
         default=1e-5,
-        metadata={"help": "AdamW learning rate (ours: 1e-5, since SRA trains ~0.5 % of the weights)."},
+        metadata={"help": "AdamW learning rate (ours: 1e-5, since SRA trains about 1 in 200 of the weights)."},
     )
 
     # RAFT objective
