@@ -370,9 +370,27 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
           + (f"\n![reward and held-out accuracy]({name}.png)\n" if rows else ""))
     if rows:
         plot(scored, RESULTS / f"{name}.png", tasks)
-    write(name, "Does RAFT learn? Arms at equal compute on held-out items",
+    write(name, f"Does RAFT learn? Arms at equal compute on held-out items ({MODELS[args.model]})",
           {**{k: getattr(args, k) for k in SETTINGS}, "run_id": rid, "arms_scored": list(scored), "gate": gate_line},
           results, md, module="raft_learning")
+
+
+def rerender(rid: str) -> None:
+    """Write a kept run's results files again from its kept JSON (``settings.json``, ``<arm>.train.json``, scored
+    ``<arm>.json``) with this code's verdicts: for arms copied in from another checkout or machine."""
+    kept = RESULTS / "raft_learning_runs" / rid
+    if not (kept / "settings.json").is_file():
+        raise SystemExit(f"no kept run {rid}: {kept / 'settings.json'} is missing")
+    settings = json.loads((kept / "settings.json").read_text())
+    results = {}
+    for arm in ARMS:
+        for name in (f"{arm}.json", f"{arm}.train.json"):
+            if (kept / name).is_file():
+                results[arm] = json.loads((kept / name).read_text())
+                break
+    # runs kept before these settings existed: SmolLM2 (before --model), no collapse guard (before --collapse-floor)
+    args = argparse.Namespace(**{"model": "smollm2", "collapse_floor": 0.0, **settings}, arms=",".join(results))
+    report(results, args, rid, gate(results["label"])[1] if "label" in results else "not run")
 
 
 def results_name(model: str) -> str:
@@ -408,11 +426,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--theta", help="score this kept theta_cross on --eval-root and exit")
     ap.add_argument("--compare", nargs=2, metavar="RUN/ARM", help="McNemar of two kept, scored arms on the same item ids "
                     "(e.g. 7fe4c6d14f22/raft 32c01b5dbeb1/grpo; across runs only when their untrained scores agree)")
+    ap.add_argument("--report", metavar="RUN_ID", help="write the results files of a kept run again from its kept JSON "
+                    "(e.g. after copying in arms scored in another checkout)")
     ap.add_argument("--arm", choices=ARMS, help="(internal) train one arm in this process")
     ap.add_argument("--out", help="(internal)")
     args = ap.parse_args(argv)
     if args.compare:
         print(compare(*args.compare, args.tasks.split(",")))
+        return
+    if args.report:
+        rerender(args.report)
         return
     from bench.agent_models import model_dir as named_model_dir
 

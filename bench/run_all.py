@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -101,10 +102,11 @@ def section() -> str:
     parts += [table, ""]
     if gaps:
         parts += ["Measured gaps:", ""] + [f"- {g}" for g in gaps] + [""]
-    for name in BENCHMARKS:
-        md = RESULTS / f"{name}.md"
-        if md.exists():
-            parts += [md.read_text().strip(), ""]
+    for name in BENCHMARKS:  # each benchmark's results, then its per-model variants (raft_learning_qwen0.5b)
+        for md in [RESULTS / f"{name}.md", *sorted(RESULTS.glob(f"{name}_*.md"))]:
+            if md.exists():
+                # a results file links its plot beside it, in bench/results/
+                parts += [re.sub(r"\]\(([^)/]+\.png)\)", r"](../bench/results/\1)", md.read_text().strip()), ""]
     parts += [
         "### Reliability suite", "",
         "`pytest tests/reliability -q` (part of CI, ~1.5 min on 2 cores) injects faults and checks that each gives a clear message, "

@@ -2,6 +2,7 @@
 pairing checks that keep arms of different evaluations from being compared. Hand-computed cases."""
 
 import json
+import sys
 
 import pytest
 
@@ -80,3 +81,30 @@ def test_compare_refuses_runs_whose_untrained_scores_differ(tmp_path, monkeypatc
 def test_each_model_writes_its_own_results_files():
     assert learning.results_name("smollm2") == "raft_learning"
     assert learning.results_name("qwen0.5b") == "raft_learning_qwen0.5b"
+
+
+def test_a_kept_run_is_written_again_from_its_kept_json(tmp_path, monkeypatch):
+    import bench.measure
+
+    monkeypatch.setattr(learning, "RESULTS", tmp_path)
+    monkeypatch.setattr(bench.measure, "RESULTS", tmp_path)
+    kept = tmp_path / "raft_learning_runs" / "run1"
+    kept.mkdir(parents=True)
+    settings = {"model": "qwen0.5b", "train_root": "/d/train-seed11", "eval_root": "/d/eval-seed12", "tasks": "avsa",
+                "steps": 2, "prompts_per_step": 1, "k": 2, "tokens": 8, "lr": 1e-5, "temperature": 0.5,
+                "sra_budget": 0.05, "rendering": "compact"}  # kept before collapse_floor was a setting
+    (kept / "settings.json").write_text(json.dumps(settings))
+    ids = [f"r{i}" for i in range(4)]
+    (kept / "untrained.json").write_text(json.dumps(_scored(ids, [True, False, False, False])))
+    label = {**_arm([0.1, 0.2], [0.25] * 4, [0.4, 0.2, 0.2, 0.2]), "rewards": ["accuracy"], "trainable_fraction": 0.05}
+    (kept / "label.json").write_text(json.dumps({**label, **_scored(ids, [True, True, True, False])}))
+    (kept / "raft.train.json").write_text(json.dumps({**label, "rewards": ["format"]}))  # trained, not scored yet
+    monkeypatch.setattr(sys, "argv", ["raft_learning.py", "--report", "run1"])  # the command the files name
+    learning.main(sys.argv[1:])
+    md = (tmp_path / "raft_learning_qwen0.5b.md").read_text()
+    assert "`python -m bench.raft_learning --report run1`" in md and "Run `run1`. Qwen2.5-Coder-0.5B" in md
+    assert "| label | 0.750 | 0.750 [" in md and "| +2/-0, p=0.500; +0.500 [" in md
+    assert "| raft | format |" in md and "Not scored yet: raft" in md
+    assert (tmp_path / "raft_learning_qwen0.5b.png").is_file()
+    with pytest.raises(SystemExit, match="no kept run"):
+        learning.main(["--report", "run2"])
