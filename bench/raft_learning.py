@@ -85,7 +85,7 @@ def paired_difference(a: list[bool], b: list[bool], z: float = 1.96) -> tuple[fl
     proportions (1998, method 10: the two Wilson intervals combined through the correlation of the pairs)."""
     n = len(a)
     both = sum(x and y for x, y in zip(a, b))
-    only_a, only_b = sum(x and not y for x, y in zip(a, b)), sum(y and not x for x, y in zip(a, b))
+    only_a, only_b, _ = mcnemar(a, b)  # the discordant pairs, counted once
     neither = n - both - only_a - only_b
     pa, pb = (both + only_a) / n, (both + only_b) / n
     (la, ua), (lb, ub) = wilson(both + only_a, n, z), wilson(both + only_b, n, z)
