@@ -38,6 +38,11 @@ specific claim.
   intervals; a list of options, or a letter only inside a tool call, is no answer), in [0, 1].
 - ``accuracy`` (opt-in, reads the label): the answer against the record's label (choice: exact
   letter; intervals: tIoU; free text: None).
+
+A reply that ``max_completion_length`` cut before its end (the trainer's ``truncated`` column, TRL's own test:
+no EOS at the end) has no final answer for ``format``, ``consistency`` and ``accuracy``: the evaluation reads what it
+would go on to say, not the prefix (measured: crediting "A. 1st from the left," taught SmolLM2 to list the options,
+a parse failure in lm-eval). Its claims still count for the perceptual functions.
 """
 
 from __future__ import annotations
@@ -193,16 +198,28 @@ def diarization(completions, cues, prompts=None, **kwargs) -> list[float]:
     return _score_each(prompts, completions, cues, score)
 
 
-def _answer(completion, mode: str, task: str, options) -> TaskAnswer:
-    """The answer of a completion, as the evaluation reads it; tool blocks are never an answer."""
+def _answer(completion, mode: str, task: str, options, cut: bool = False) -> TaskAnswer:
+    """The answer of a completion, as the evaluation reads it; tool blocks are never an answer, and neither is a
+    reply that ``max_completion_length`` cut (``cut``): the evaluation, with its own budget and stop sequences,
+    reads what such a reply goes on to say ("A. 1st from the left," becomes a list of options), not this prefix."""
+    if cut:
+        return TaskAnswer(None)
     return read_answer(task, _text(completion), list(options or []), mode=mode)
 
 
-def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: A001 - the reward's name
+def _cuts(truncated, n: int) -> list[bool]:
+    """The trainer's per-row ``truncated`` flags (``trl_compat.GRPOHooks``); none cut when called without them."""
+    return [bool(t) for t in truncated] if truncated is not None else [False] * n
+
+
+def format(completions, mode, task, options, truncated=None, **kwargs) -> list[float]:  # noqa: A001 - the reward's name
     """Agentic: share of the structure checks that pass; other modes: 1 when the final answer has the task's form."""
     out = []
-    for completion, m, t, opts in zip(completions, mode, task, options):
+    for completion, m, t, opts, cut in zip(completions, mode, task, options, _cuts(truncated, len(completions))):
         text = _text(completion)
+        if cut:
+            out.append(0.0)
+            continue
         if m == "agentic":  # tool rollouts: the calls are the chat template's; the text reflects, then answers
             reflect, answer = text.find("<reflect>"), text.find("<answer>")
             checks = [text.count("<answer>") == 1 and "</answer>" in text,
@@ -222,10 +239,11 @@ def format(completions, mode, task, options, **kwargs) -> list[float]:  # noqa: 
     return out
 
 
-def consistency(completions, mode, task, options, cues, question_facts, **kwargs) -> list[float | None]:
+def consistency(completions, mode, task, options, cues, question_facts, truncated=None, **kwargs) -> list[float | None]:
     """The final answer against the answer the row's cues support (never the label); None without evidence."""
     out = []
-    for completion, m, t, opts, cues_json, facts_json in zip(completions, mode, task, options, cues, question_facts):
+    for completion, m, t, opts, cues_json, facts_json, cut in zip(completions, mode, task, options, cues, question_facts,
+                                                                   _cuts(truncated, len(completions))):
         facts = json.loads(facts_json) if facts_json else {}
         evidence = CueEvidence(_cues(cues_json), facts.get("query") or {}, facts.get("people") or [], list(opts or []),
                                float(facts.get("duration") or 0.0))
@@ -233,7 +251,7 @@ def consistency(completions, mode, task, options, cues, question_facts, **kwargs
         if supported is None:
             out.append(None)
             continue
-        answer = _answer(completion, m, t, opts)
+        answer = _answer(completion, m, t, opts, cut)
         spec = TASKS[t]
         if spec.is_choice:
             agree = float(answer.letter == supported)
@@ -266,11 +284,11 @@ def tool_use(completions, mode, task, environments=None, **kwargs) -> list[float
     return out
 
 
-def accuracy(completions, mode, task, options, answer, **kwargs) -> list[float | None]:
+def accuracy(completions, mode, task, options, answer, truncated=None, **kwargs) -> list[float | None]:
     """Task accuracy from the label: choice letter (lenient extraction), tIoU for intervals, None for text."""
     out = []
-    for completion, m, t, opts, ans in zip(completions, mode, task, options, answer):
-        answer, label = _answer(completion, m, t, opts), json.loads(ans)
+    for completion, m, t, opts, ans, cut in zip(completions, mode, task, options, answer, _cuts(truncated, len(completions))):
+        answer, label = _answer(completion, m, t, opts, cut), json.loads(ans)
         spec = TASKS[t]
         if spec.is_choice:
             out.append(float(answer.letter == label))

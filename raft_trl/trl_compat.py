@@ -50,7 +50,8 @@ class GRPOHooks(GRPOTrainer):
     - ``prompt_fields(fields, n_rows)``: sees the processor outputs of each tokenized batch of prompts;
     - ``token_logps(...)``: per-token log-probs (and entropies) of the completion tokens;
     - ``score_completions(inputs)``: generation + rewards + advantages, returns the batch dict; the
-      gathered (all processes) rewards per function of that batch are in ``rewards_per_function``;
+      gathered (all processes) rewards per function of that batch are in ``rewards_per_function``; reward
+      functions get a ``truncated`` column (the reply ended at ``max_completion_length``, not at EOS);
     - ``policy_loss(model, inputs)``: the loss of one batch dict;
     - ``generate_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)``: one turn of
       generation, ``(completion token lists, logprobs or None)``; ``generation_model()`` is the context that
@@ -125,6 +126,10 @@ class GRPOHooks(GRPOTrainer):
                                 compute_aux_loss, **kwargs)
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        # reward functions get ``truncated``: the reply ended at max_completion_length, not at EOS (TRL's own test
+        # for its ``completions/clipped_ratio``), so what it would have answered is unknown
+        eos_and_pad = {*self.eos_token_ids, self._tokenizer.pad_token_id}
+        inputs = [{**x, "truncated": not ids or ids[-1] not in eos_and_pad} for x, ids in zip(inputs, completion_ids_list)]
         self.rewards_per_function = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
         return self.rewards_per_function
 

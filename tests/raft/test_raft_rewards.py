@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
+from raft_fixtures import make_qwen2, prompt_dataset, raft_args
 
-from raft_trl import rewards
+from raft_trl import RAFTTrainer, rewards
 from raft_trl.data import build_rows
 from raft_trl.temporal_coherence import row_windows, stamped_lines
 
@@ -220,3 +222,37 @@ def test_temporal_windows_link_cue_lines_and_response_citations():
     rw = row_windows(list(range(9)), 5, lambda ids: (prompt + response)[: len(ids)], 2.0,
                      audio_token_id=None)
     assert rw.cue == {0: [0, 1, 2]} and rw.response == {0: [5, 6]} and rw.aligned()
+
+
+def test_a_reply_the_budget_cut_has_no_final_answer():
+    """"A. 1st from the left," cut at max_completion_length reads as letter A, but the evaluation, with its own budget,
+    sees the list of options it goes on to: format, accuracy and consistency score a cut reply as unanswered."""
+    texts = ["Answer: B", "B. Bob, on the right"]
+    for cut, want in (([False, False], ([1.0, 1.0], [1.0, 1.0], [1.0, 1.0])),
+                      ([False, True], ([1.0, 0.0], [1.0, 0.0], [1.0, -1.0]))):
+        kw = dict(cues=[json.dumps(SCENE)] * 2, truncated=cut, **_cols("avsa", 2))
+        comps = [[{"role": "assistant", "content": t}] for t in texts]
+        got = rewards.format(comps, **kw), rewards.accuracy(comps, **kw), rewards.consistency(comps, **kw)
+        assert got == want
+    agentic = [[{"role": "assistant", "content": "<reflect>r</reflect><answer>B</answer>"}]]
+    assert rewards.format(agentic, **_cols("avsa", 1, "agentic"), truncated=[True]) == [0.0]
+
+
+def test_the_trainer_tells_the_rewards_which_replies_the_budget_cut(tmp_path, tiny_tokenizer):
+    """``truncated`` is TRL's own test (the last token is no EOS/pad), one flag per reply, both kinds here."""
+    seen = []
+
+    def probe(completions, completion_ids, truncated, **kwargs):
+        seen.append((completion_ids, truncated))
+        return [0.0] * len(completions)
+
+    model = make_qwen2(tiny_tokenizer)
+    with torch.no_grad():  # make EOS likely, so that some replies end before the budget
+        model.lm_head.weight[tiny_tokenizer.eos_token_id] = model.model.norm.weight
+    trainer = RAFTTrainer(model, [probe], raft_args(tmp_path, max_steps=1, temporal_weight=0.0, max_completion_length=4),
+                          train_dataset=prompt_dataset(4), processing_class=tiny_tokenizer)
+    trainer.train()
+    ids, truncated = seen[0]
+    assert truncated == [i[-1] != tiny_tokenizer.eos_token_id for i in ids]
+    assert set(truncated) == {True, False}
+    assert all(len(i) == 4 for i, t in zip(ids, truncated) if t)
