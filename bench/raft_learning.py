@@ -191,7 +191,8 @@ def train(arm: str, model_dir: Path, out: Path, args) -> dict:
     tok.save_pretrained(str(out))
     save_file({n: p.detach().float().contiguous() for n, p in trainable.items()}, str(out / "theta_cross.safetensors"))
     logs = [e for e in trainer.state.log_history if "reward" in e]
-    curves = {"reward": [e["reward"] for e in logs], "entropy": [e.get("entropy") for e in logs]}
+    curves = {"reward": [e["reward"] for e in logs], "entropy": [e.get("entropy") for e in logs],
+              "clipped": [e.get("completions/clipped_ratio") for e in logs]}  # replies the token budget cut
     for key in ("rewards/consistency/mean", "rewards/format/mean", "rewards/accuracy/mean"):
         if any(key in e for e in logs):
             curves[key.split("/")[1]] = [e.get(key) for e in logs]
@@ -340,9 +341,11 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
     for arm in [a for a in ARMS if a in results and results[a].get("curves", {}).get("reward")]:
         r = results[arm]
         curve, acc = r["curves"]["reward"], [a for a in r["curves"].get("accuracy") or [] if a is not None]
+        cut = [c for c in r["curves"].get("clipped") or [] if c is not None]
         tv = 0.5 * sum(abs(a - b) for a, b in zip(r.get("letters_before") or [], r.get("letters_after") or []))
         train_rows.append([arm, ", ".join(r.get("rewards") or []), f"{_mean5(curve, 0):.2f} -> {_mean5(curve, -1):.2f}",
                            f"{_mean5(acc, 0):.2f} -> {_mean5(acc, -1):.2f}" if acc else "-",
+                           f"{_mean5(cut, 0):.2f} -> {_mean5(cut, -1):.2f}" if cut else "-",
                            " ".join(f"{x:.2f}" for x in r.get("letters_before") or []) + " -> "
                            + " ".join(f"{x:.2f}" for x in r.get("letters_after") or []), f"{tv:.3f}",
                            f"{r.get('s_per_step', 0):.0f}", f"{100 * r['trainable_fraction']:.2f} %"])
@@ -359,8 +362,10 @@ def report(results: dict, args, rid: str, gate_line: str) -> None:
           "Newcombe's 95 % interval for paired proportions).\n\n"
           f"Gate (positive control, training prompts only): {gate_line}\n\n"
           "Training (reward and the label arm's accuracy reward: mean of the first and last five steps; letters: mean "
-          "p(A, B, C, D) after \"Answer:\" on 32 training prompts, before -> after, and their total variation):\n\n"
-          + md_table(["arm", "rewards", "reward", "train accuracy", "letters A B C D", "TV", "s/step", "trainable"],
+          "p(A, B, C, D) after \"Answer:\" on 32 training prompts, before -> after, and their total variation; cut: "
+          "share of replies the token budget ended before EOS, which no answer-reading reward credits):\n\n"
+          + md_table(["arm", "rewards", "reward", "train accuracy", "cut", "letters A B C D", "TV", "s/step",
+                      "trainable"],
                      train_rows)
           + (f"\n\nStopped by the collapse guard (floor {args.collapse_floor}): {'; '.join(stops)}" if stops else "")
           + ("\n\nHeld-out:\n\n" + md_table(["arm"] + tasks + ["all [95 % CI]", "parse fail", "vs untrained",
