@@ -98,13 +98,15 @@ def test_a_kept_run_is_written_again_from_its_kept_json(tmp_path, monkeypatch):
     (kept / "untrained.json").write_text(json.dumps(_scored(ids, [True, False, False, False])))
     label = {**_arm([0.1, 0.2], [0.25] * 4, [0.4, 0.2, 0.2, 0.2]), "rewards": ["accuracy"], "trainable_fraction": 0.05}
     (kept / "label.json").write_text(json.dumps({**label, **_scored(ids, [True, True, True, False])}))
-    (kept / "raft.train.json").write_text(json.dumps({**label, "rewards": ["format"]}))  # trained, not scored yet
+    raft = {**label, "rewards": ["format"], "curves": {**label["curves"], "clipped": [1.0] * 5 + [0.0]}}
+    (kept / "raft.train.json").write_text(json.dumps(raft))  # trained, not scored yet
     monkeypatch.setattr(sys, "argv", ["raft_learning.py", "--report", "run1"])  # the command the files name
     learning.main(sys.argv[1:])
     md = (tmp_path / "raft_learning_qwen0.5b.md").read_text()
     assert "`python -m bench.raft_learning --report run1`" in md and "Run `run1`. Qwen2.5-Coder-0.5B" in md
     assert "| label | 0.750 | 0.750 [" in md and "| +2/-0, p=0.500; +0.500 [" in md
-    assert "| raft | format |" in md and "Not scored yet: raft" in md
+    assert "| raft | format | 0.15 -> 0.15 | 0.15 -> 0.15 | 1.00 -> 0.80 |" in md and "Not scored yet: raft" in md
+    assert "| label | accuracy | 0.15 -> 0.15 | 0.15 -> 0.15 | - |" in md  # kept before the cut share was
     assert (tmp_path / "raft_learning_qwen0.5b.png").is_file()
     with pytest.raises(SystemExit, match="no kept run"):
         learning.main(["--report", "run2"])
